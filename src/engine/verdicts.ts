@@ -1,0 +1,122 @@
+/**
+ * From check results to requirement verdicts, summary and exit code. This is the only place where
+ * verdicts are computed; reporters render what it returns, and `merge` calls it again on the
+ * union of sharded results so that a merged report equals a single run.
+ */
+import { REQUIREMENTS, type Requirement } from '../spec/requirements.js';
+import type { CheckResult, Mode, RequirementVerdict, Summary } from '../report/schema.js';
+
+export interface VerdictInput {
+  mode: Mode;
+  checks: readonly CheckResult[];
+  /** Every requirement covered by some check of this mode's catalogue (selected or not). */
+  coverage: ReadonlyMap<string, readonly string[]>;
+  /** Why checks that were not run this time were left out (e.g. "not selected by --check RT-*"). */
+  unselectedReason?: string;
+  /** Baseline entries (check ids or requirement ids) whose failure is expected. */
+  baseline?: readonly string[];
+}
+
+const OTHER_SIDE_REASON: Record<Mode, string> = {
+  backend: 'an SDK requirement: checked by `npx ekso-conformance sdk`',
+  sdk: 'a backend requirement: checked by `npx ekso-conformance --base-url URL`',
+};
+
+function sideOf(mode: Mode): 'backend' | 'sdk' {
+  return mode;
+}
+
+export function computeRequirementVerdicts(input: VerdictInput): RequirementVerdict[] {
+  const baseline = new Set(input.baseline ?? []);
+  return REQUIREMENTS.filter((r) => r.side !== 'harness').map((req) => verdictFor(req, input, baseline));
+}
+
+function verdictFor(req: Requirement, input: VerdictInput, baseline: ReadonlySet<string>): RequirementVerdict {
+  const level = req.level ?? 'MUST';
+  const side = req.side === 'sdk' ? 'sdk' : 'backend';
+  const base = { id: req.id, level, side } as const;
+  if (req.side !== sideOf(input.mode)) {
+    return { ...base, status: 'skipped', checks: [], reason: OTHER_SIDE_REASON[input.mode] };
+  }
+  const ran = input.checks.filter((c) => c.requirements.includes(req.id));
+  const checkIds = ran.map((c) => c.id);
+  if (ran.length === 0) {
+    const covering = input.coverage.get(req.id) ?? [];
+    if (covering.length === 0) return { ...base, status: 'not-covered', checks: [], reason: 'no check covers it yet' };
+    return {
+      ...base,
+      status: 'skipped',
+      checks: [...covering],
+      reason: input.unselectedReason ?? 'its checks were not run',
+    };
+  }
+  const failing = ran.filter((c) => c.status === 'failed' && (c.failedRequirements ?? c.requirements).includes(req.id));
+  if (failing.length) {
+    const baselined = baseline.has(req.id) || failing.every((c) => baseline.has(c.id));
+    return {
+      ...base,
+      status: 'failed',
+      checks: checkIds,
+      reason: failing.map((c) => `${c.id}: ${c.message ?? 'failed'}`).join(' | '),
+      ...(baselined ? { baselined: true } : {}),
+    };
+  }
+  const inconclusive = ran.filter((c) => c.status === 'inconclusive');
+  if (inconclusive.length) {
+    return {
+      ...base,
+      status: 'inconclusive',
+      checks: checkIds,
+      reason: inconclusive.map((c) => `${c.id}: ${c.message ?? 'inconclusive'}`).join(' | '),
+    };
+  }
+  // A check that failed on another requirement exercised this one without finding a violation.
+  if (ran.some((c) => c.status === 'passed' || c.status === 'failed')) {
+    return { ...base, status: 'passed', checks: checkIds };
+  }
+  const reasons = [...new Set(ran.map((c) => c.message).filter((m): m is string => Boolean(m)))];
+  return { ...base, status: 'skipped', checks: checkIds, reason: reasons.join('; ') || 'skipped' };
+}
+
+export function summarize(verdicts: readonly RequirementVerdict[]): Summary {
+  const summary: Summary = { passed: 0, failed: 0, skipped: 0, inconclusive: 0, notCovered: 0 };
+  for (const v of verdicts) {
+    if (v.status === 'not-covered') summary.notCovered += 1;
+    else summary[v.status] += 1;
+  }
+  return summary;
+}
+
+export interface ExitInput {
+  verdicts: readonly RequirementVerdict[];
+  strict: boolean;
+  /** Baseline entries that now pass (stale): they fail the run so that baselines shrink. */
+  staleBaseline?: readonly string[];
+}
+
+/** CONTRACT §1 exit codes 0, 1 and 4 (2 and 3 are decided before any check runs). */
+export function exitCodeFor({ verdicts, strict, staleBaseline = [] }: ExitInput): 0 | 1 | 4 {
+  const counts = (v: RequirementVerdict) => v.level === 'MUST' || strict;
+  if (verdicts.some((v) => v.status === 'failed' && !v.baselined && counts(v))) return 1;
+  if (staleBaseline.length) return 1;
+  if (verdicts.some((v) => v.status === 'inconclusive')) return 4;
+  return 0;
+}
+
+/**
+ * Baseline entries that did not fail this run ("stale"). An entry naming a check or requirement
+ * that was skipped or not run is tolerated, not stale: only a demonstrated pass makes it stale.
+ */
+export function staleBaselineEntries(
+  baseline: readonly string[],
+  checks: readonly CheckResult[],
+  verdicts: readonly RequirementVerdict[],
+): string[] {
+  return baseline.filter((entry) => {
+    const check = checks.find((c) => c.id === entry);
+    if (check) return check.status === 'passed';
+    const verdict = verdicts.find((v) => v.id === entry);
+    if (verdict) return verdict.status === 'passed';
+    return false;
+  });
+}
