@@ -70,9 +70,17 @@ function verdictFor(req: Requirement, input: VerdictInput, baseline: ReadonlySet
       reason: inconclusive.map((c) => `${c.id}: ${c.message ?? 'inconclusive'}`).join(' | '),
     };
   }
-  // A check that failed on another requirement exercised this one without finding a violation.
-  if (ran.some((c) => c.status === 'passed' || c.status === 'failed')) {
-    return { ...base, status: 'passed', checks: checkIds };
+  if (ran.some((c) => c.status === 'passed')) return { ...base, status: 'passed', checks: checkIds };
+  // Its only checks stopped on another requirement's violation before establishing this one:
+  // passing it would be a guess, so it is inconclusive (the run fails anyway).
+  const stoppedEarly = ran.filter((c) => c.status === 'failed');
+  if (stoppedEarly.length) {
+    return {
+      ...base,
+      status: 'inconclusive',
+      checks: checkIds,
+      reason: `not established: ${stoppedEarly.map((c) => `${c.id} stopped on ${(c.failedRequirements ?? []).join(', ')}`).join('; ')}`,
+    };
   }
   const reasons = [...new Set(ran.map((c) => c.message).filter((m): m is string => Boolean(m)))];
   return { ...base, status: 'skipped', checks: checkIds, reason: reasons.join('; ') || 'skipped' };

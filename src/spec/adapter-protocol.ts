@@ -151,3 +151,89 @@ export interface InProcessAdapterOptions {
   /** The harness's clock, in epoch milliseconds. */
   now?: () => number;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Additions: request-side schemas (what an adapter reads), JSON-RPC envelopes and the method table
+// shared by both ends of the stdio transport.
+// ---------------------------------------------------------------------------------------------
+
+/** AUTH of `createClient` (§5.2). `loose` so that a future harness may add fields. */
+export const AuthConfigSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('apiKey'), key: z.string() }).loose(),
+  z
+    .object({
+      type: z.literal('refreshable'),
+      accessToken: z.string(),
+      refreshToken: z.string(),
+      tokenEndpoint: z.string(),
+      clientId: z.string(),
+      expiresAt: z.string(),
+      clientSecret: z.string().optional(),
+      scope: z.string().optional(),
+    })
+    .loose(),
+  z.object({ type: z.literal('stored'), tokenEndpoint: z.string(), clientId: z.string() }).loose(),
+]);
+
+const StoreKeyParams = { tenant: z.string(), clientId: z.string(), environment: z.string() };
+
+/** The params schema of every request method of the protocol (§5.2), by method name. */
+export const REQUEST_PARAMS = {
+  initialize: z.object({ protocolVersion: z.number() }).loose(),
+  createClient: z
+    .object({
+      client: z.string(),
+      tenant: z.string(),
+      baseUrl: z.string().optional(),
+      environment: z.string().optional(),
+      timeoutMs: z.number().positive().optional(),
+      auth: AuthConfigSchema,
+    })
+    .loose(),
+  resolveBaseUrl: z.object({ tenant: z.string(), baseUrl: z.string().optional() }).loose(),
+  call: z.object({ client: z.string(), method: z.string().min(1), path: z.string(), body: z.unknown().optional() }).loose(),
+  advanceClock: z.object({ ms: z.number().nonnegative() }).loose(),
+  storeSave: z.object({ ...StoreKeyParams, tokens: Tokens }).loose(),
+  storeLoad: z.object(StoreKeyParams).loose(),
+  disposeClient: z.object({ client: z.string() }).loose(),
+  shutdown: z.object({}).loose(),
+} as const;
+export type AdapterMethod = keyof typeof REQUEST_PARAMS;
+export const ADAPTER_METHODS = Object.keys(REQUEST_PARAMS) as AdapterMethod[];
+
+export function isAdapterMethod(name: string): name is AdapterMethod {
+  return Object.prototype.hasOwnProperty.call(REQUEST_PARAMS, name);
+}
+
+/** The result schema of every request method (what the harness validates). */
+export const RESULT_SCHEMAS: Record<AdapterMethod, z.ZodType> = {
+  initialize: InitializeResult,
+  createClient: EmptyResult,
+  resolveBaseUrl: ResolveBaseUrlResult,
+  call: CallOutcome,
+  advanceClock: EmptyResult,
+  storeSave: EmptyResult,
+  storeLoad: StoreLoadResult,
+  disposeClient: EmptyResult,
+  shutdown: EmptyResult,
+};
+
+/** Methods that exist only with a capability (§5.2): without it they are `-32601`. */
+export const CAPABILITY_OF: Partial<Record<AdapterMethod, 'clock' | 'tokenStore'>> = {
+  advanceClock: 'clock',
+  storeSave: 'tokenStore',
+  storeLoad: 'tokenStore',
+};
+
+/** The one notification of the protocol (§5.3). */
+export const TOKENS_REFRESHED = 'tokensRefreshed';
+
+const RpcId = z.union([z.string(), z.number()]);
+
+export const JsonRpcErrorObject = z.object({ code: z.number().int(), message: z.string(), data: z.unknown().optional() }).loose();
+
+/** A message the harness writes: a request (an absent `id` would make it a notification). */
+export const JsonRpcToAdapter = z
+  .object({ jsonrpc: z.literal('2.0'), id: RpcId.optional(), method: z.string(), params: z.unknown().optional() })
+  .loose();
+export type JsonRpcToAdapter = z.infer<typeof JsonRpcToAdapter>;

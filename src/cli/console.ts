@@ -1,0 +1,81 @@
+/**
+ * Console output: progress on stderr, one line per check, and a closing summary. Everything goes
+ * through the redactor (H-01): a secret never reaches the terminal, even inside an error message.
+ */
+import type { Redactor } from '../engine/redact.js';
+import type { CheckResult, Report } from '../report/schema.js';
+
+export interface ConsoleOptions {
+  quiet: boolean;
+  verbose: boolean;
+  color: boolean;
+  redactor: Redactor;
+  stream?: NodeJS.WritableStream;
+}
+
+const COLORS = { green: 32, red: 31, yellow: 33, grey: 90, bold: 1 } as const;
+
+export class ConsoleOutput {
+  private readonly stream: NodeJS.WritableStream;
+  constructor(private readonly options: ConsoleOptions) {
+    this.stream = options.stream ?? process.stderr;
+  }
+
+  static colorWanted(flag: boolean | undefined, stream: NodeJS.WritableStream = process.stderr): boolean {
+    if (flag === false || process.env.NO_COLOR !== undefined) return false;
+    return Boolean((stream as NodeJS.WriteStream).isTTY);
+  }
+
+  private paint(color: keyof typeof COLORS, text: string): string {
+    return this.options.color ? `\u001b[${COLORS[color]}m${text}\u001b[0m` : text;
+  }
+
+  /** Any line; redacted. */
+  line(text: string): void {
+    this.stream.write(`${this.options.redactor.text(text)}\n`);
+  }
+
+  info(text: string): void {
+    if (!this.options.quiet) this.line(text);
+  }
+
+  debug(text: string): void {
+    if (this.options.verbose) this.line(this.paint('grey', text));
+  }
+
+  checkStarted(check: { id: string }): void {
+    if (this.options.verbose) this.line(this.paint('grey', `  … ${check.id}`));
+  }
+
+  checkDone(result: CheckResult): void {
+    if (this.options.quiet && result.status !== 'failed') return;
+    const label = { passed: this.paint('green', 'PASS'), failed: this.paint('red', 'FAIL'), skipped: this.paint('grey', 'SKIP'), inconclusive: this.paint('yellow', 'INCO') }[result.status];
+    const runs = result.status === 'skipped' ? '' : `${result.runs} run${result.runs === 1 ? '' : 's'}, ${(result.durationMs / 1000).toFixed(1)} s`;
+    const note = result.message && result.status !== 'passed' ? ` — ${result.message}` : '';
+    this.line(`  ${label} ${result.id.padEnd(30)} ${runs}${note}`);
+    if (result.status === 'failed' && this.options.verbose) {
+      if (result.expected) this.line(`       expected: ${result.expected}`);
+      if (result.actual) this.line(`       actual:   ${result.actual}`);
+      for (const [i, step] of (result.steps ?? []).entries()) this.line(`       ${i + 1}. ${step}`);
+      if (result.replay) this.line(`       replay: ${result.replay}`);
+    }
+  }
+
+  summary(report: Report, written: readonly string[]): void {
+    const s = report.summary;
+    const verdict =
+      report.exitCode === 0 ? this.paint('green', 'conformant') : report.exitCode === 4 ? this.paint('yellow', 'inconclusive') : this.paint('red', 'NOT conformant');
+    this.line(
+      `${this.paint('bold', 'ekso-conformance')} ${report.mode}: ${verdict} — requirements: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped, ${s.inconclusive} inconclusive, ${s.notCovered} not covered (policy ${report.policy}, seed ${report.seed})`,
+    );
+    if (report.mode === 'backend') {
+      const c = report.cleanup;
+      this.line(`  cleanup: ${c.minted} keys minted, ${c.revoked} revoked, ${c.leaked} leaked`);
+    }
+    for (const failed of report.checks.filter((c) => c.status === 'failed')) {
+      this.line(`  ${this.paint('red', 'failed')} ${failed.id}: ${failed.message ?? ''}`);
+      if (failed.replay) this.line(`    replay: ${failed.replay}`);
+    }
+    if (written.length) this.line(`  reports: ${written.join(', ')}`);
+  }
+}

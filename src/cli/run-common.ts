@@ -1,0 +1,131 @@
+/**
+ * What the `backend` and `sdk` commands share: check selection (`--check`, `--shard`), baselines,
+ * Ctrl-C handling, the replay command line, and writing the reports whatever happened.
+ */
+import { readFile } from 'node:fs/promises';
+import type { CheckDefinition } from '../engine/check.js';
+import type { Policy } from '../model/policy.js';
+import type { Report } from '../report/schema.js';
+import { writeReports, type ReporterName } from '../report/write.js';
+import type { ConsoleOutput } from './console.js';
+
+/** Bad usage or configuration: exit 2 with one line. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The target cannot be used at all: exit 3 with one line. */
+export class TargetUnusableError extends Error {
+  override readonly name = 'TargetUnusableError';
+}
+
+export interface CommonOptions {
+  out: string;
+  reporter: ReporterName[];
+  seed?: number;
+  numRuns?: number;
+  check?: RegExp[];
+  checkText?: string;
+  maxTime?: number;
+  policy: Policy;
+  strict: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  color: boolean;
+  baseline?: string;
+  shard?: { index: number; count: number };
+  path?: string;
+  replayPath?: string;
+}
+
+export function selectChecks<Env>(
+  all: readonly CheckDefinition<Env>[],
+  options: Pick<CommonOptions, 'check' | 'checkText' | 'shard'>,
+): { selected: CheckDefinition<Env>[]; unselectedReason?: string } {
+  let selected = [...all];
+  const reasons: string[] = [];
+  if (options.check?.length) {
+    selected = selected.filter((c) => options.check!.some((re) => re.test(c.id) || c.requirements.some((r) => re.test(r))));
+    reasons.push(`not selected by --check ${options.checkText ?? ''}`.trim());
+    if (!selected.length) throw new UsageError(`--check ${options.checkText ?? ''} matches no check or requirement (see \`ekso-conformance list\`)`);
+  }
+  if (options.shard && options.shard.count > 1) {
+    // Deterministic: the i-th of every n checks in id order, whatever the selection.
+    const ordered = [...selected].sort((a, b) => a.id.localeCompare(b.id));
+    const mine = new Set(ordered.filter((_, k) => k % options.shard!.count === options.shard!.index - 1).map((c) => c.id));
+    selected = selected.filter((c) => mine.has(c.id));
+    reasons.push(`run in another shard than ${options.shard.index}/${options.shard.count}`);
+  }
+  return { selected, ...(reasons.length ? { unselectedReason: reasons.join('; ') } : {}) };
+}
+
+/**
+ * Baseline file: one check or requirement id per line (`#` comments), or a JSON array of ids, or
+ * `{"expectedFailures": [...]}`.
+ */
+export async function loadBaseline(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read baseline ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch (error) {
+      throw new UsageError(`baseline ${file} is not valid JSON: ${(error as Error).message}`);
+    }
+    const list = Array.isArray(parsed) ? parsed : (parsed as { expectedFailures?: unknown }).expectedFailures;
+    if (!Array.isArray(list) || !list.every((e) => typeof e === 'string')) {
+      throw new UsageError(`baseline ${file}: expected an array of ids or {"expectedFailures": [ids]}`);
+    }
+    return list as string[];
+  }
+  return trimmed
+    .split(/\r?\n/)
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
+}
+
+/** Ctrl-C / SIGTERM: the first stops the run (cleanup and reports still happen). */
+export function interruption(output: ConsoleOutput): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  let count = 0;
+  const onSignal = (name: NodeJS.Signals) => {
+    count += 1;
+    if (count === 1) {
+      output.line(`\n${name}: stopping — revoking what was minted and writing the reports (again to force quit)`);
+      controller.abort();
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** Shell-quotes one argument for the replay command line. */
+export function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Writes the selected reports; a failure to write is reported, never thrown. */
+export async function writeAll(report: Report, options: Pick<CommonOptions, 'out' | 'reporter'>, output: ConsoleOutput): Promise<string[]> {
+  try {
+    return await writeReports(report, { outDir: options.out, reporters: options.reporter });
+  } catch (error) {
+    output.line(`ekso-conformance: ${(error as Error).message}`);
+    const written = (error as { written?: string[] }).written;
+    return written ?? [];
+  }
+}

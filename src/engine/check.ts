@@ -1,0 +1,66 @@
+/**
+ * What a conformance check is. A check names the requirements it verifies and, given the run's
+ * environment (the target driver or SDK adapter, identities, clock, policy) and a context (seed,
+ * budget, recording), returns the outcome of one fast-check property — model-based sequences,
+ * targeted properties or concurrency bursts.
+ */
+import type fc from 'fast-check';
+import type { RequirementId } from '../spec/requirements.js';
+import type { RecordedExchange } from './transcript.js';
+
+export type Mode = 'backend' | 'sdk';
+
+export interface CheckDefinition<Env> {
+  /** Stable, dotted, lower-case: `rt.rotation.model`. */
+  readonly id: string;
+  readonly title: string;
+  readonly requirements: readonly RequirementId[];
+  /**
+   * The subset of `requirements` this configuration really exercises (e.g. expiry needs a clock).
+   * Reports credit the check only for these, so a vacuous pass never counts.
+   */
+  readonly requirementsFor?: (env: Env) => readonly RequirementId[];
+  /** fast-check runs in a default run (`--num-runs` overrides). */
+  readonly defaultRuns: number;
+  /** Moves a shared clock: never run beside other checks. */
+  readonly exclusive?: boolean;
+  /** Why this configuration cannot run the check (naming the option that would enable it), or null. */
+  readonly skipReason?: (env: Env) => string | null;
+  /** Builds the property to check. Called once per check run. */
+  readonly property: (env: Env, ctx: CheckContext) => CheckProperty;
+}
+
+/**
+ * A property plus how to reproduce it. `commands` marks a model-based property built with
+ * `fc.commands`, whose counterexample carries a replayPath that must be passed back on replay.
+ */
+export interface CheckProperty {
+  readonly property: fc.IAsyncPropertyWithHooks<any> | fc.IAsyncProperty<any>;
+  readonly commands?: boolean;
+}
+
+/** One execution of the property (one run, or one shrinking attempt). */
+export interface Execution {
+  readonly steps: string[];
+  readonly transcript: RecordedExchange[];
+}
+
+export interface CheckContext {
+  readonly checkId: string;
+  /** Seed of this check (derived from the run's base seed and the check id). */
+  readonly seed: number;
+  readonly numRuns: number;
+  /** For model-based checks: pass to `fc.commands(…, { replayPath })` when replaying. */
+  readonly replayPath: string | undefined;
+  /** Aborted on Ctrl-C or when --max-time is over: checks stop waiting and wind down. */
+  readonly signal: AbortSignal;
+  /** Records a step of the current execution ("mint key 'deploy bot' by admin → 200"). */
+  step(description: string): void;
+  /** Verbose-only progress detail. */
+  debug(message: string): void;
+  /**
+   * Wraps a predicate so that each execution records its own steps and transcript, and so that
+   * Skip / Inconclusive stop the check instead of failing it. Use via `src/engine/properties.ts`.
+   */
+  wrap<T>(predicate: (value: T) => Promise<void>): (value: T) => Promise<void>;
+}

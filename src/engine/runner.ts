@@ -1,0 +1,273 @@
+/**
+ * Runs checks with fast-check and turns each into a CheckResult.
+ *
+ * Every check gets its own seed derived from the run's base seed, so a single check replays in
+ * isolation (`--check ID --seed S --path P --replay-path R`). Each execution of a property (a run
+ * or a shrinking attempt) records its steps and HTTP transcript; the last failing execution is
+ * the shrunk counterexample, and that is what the report shows.
+ *
+ * Verdicts other than pass/fail: a `Skip` (missing capability discovered at run time) and an
+ * `Inconclusive` (transport failure, timeout) stop the check at once — no shrinking, no more
+ * runs — and become its status. Only a `Violation` is a failure.
+ */
+import fc from 'fast-check';
+import type { CheckResult } from '../report/schema.js';
+import { requirement } from '../spec/requirements.js';
+import type { CheckContext, CheckDefinition, CheckProperty, Execution } from './check.js';
+import { Inconclusive, Skip, Violation } from './outcomes.js';
+import type { ExchangeSink, RecordedExchange } from './transcript.js';
+
+export interface RunnerOptions {
+  baseSeed: number;
+  /** Overrides every check's default number of runs. */
+  numRuns?: number;
+  /** Wall-clock instant (epoch ms) after which no new run starts (`--max-time`). */
+  deadline?: number;
+  /** Ctrl-C. */
+  signal?: AbortSignal;
+  /** Replays one counterexample of one check. */
+  replay?: { checkId: string; seed?: number; path?: string; replayPath?: string };
+  /** Points the transport's recorder at the current execution. */
+  setSink: (sink: ExchangeSink) => void;
+  /** Maps an exception the harness does not know to a diagnosis (e.g. adapter/transport errors). */
+  classifyError?: (error: unknown) => { kind: 'inconclusive' | 'skip'; message: string } | null;
+  /** A command line replaying one check's counterexample. */
+  replayCommand?: (check: { id: string; seed: number; path?: string; replayPath?: string }) => string;
+  /** One line per finished check (stderr progress). */
+  onCheckDone?: (result: CheckResult) => void;
+  onCheckStart?: (check: { id: string; title: string }) => void;
+  debug?: (message: string) => void;
+  /** Ceiling on one property execution; beyond it the check is inconclusive. */
+  executionTimeoutMs?: number;
+}
+
+/** 32-bit FNV-1a of `${base}:${id}`, as a signed int (fast-check seeds are 32-bit). */
+export function deriveSeed(baseSeed: number, checkId: string): number {
+  let hash = 0x811c9dc5;
+  for (const ch of `${baseSeed}:${checkId}`) {
+    hash ^= ch.charCodeAt(0);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash | 0;
+}
+
+export function randomSeed(): number {
+  return (Math.random() * 0x7fffffff) | 0;
+}
+
+
+export class CheckRun<Env> implements CheckContext {
+  readonly checkId: string;
+  readonly seed: number;
+  readonly numRuns: number;
+  readonly replayPath: string | undefined;
+  readonly signal: AbortSignal;
+  private current: Execution = { steps: [], transcript: [] };
+  lastFailure: Execution | undefined;
+  /** Set when a run ends in Skip or Inconclusive: later runs return at once. */
+  stopped: { kind: 'skip' | 'inconclusive'; message: string } | undefined;
+  private readonly controller = new AbortController();
+
+  constructor(
+    readonly check: CheckDefinition<Env>,
+    private readonly options: RunnerOptions,
+  ) {
+    this.checkId = check.id;
+    const replay = options.replay?.checkId === check.id ? options.replay : undefined;
+    this.seed = replay?.seed ?? deriveSeed(options.baseSeed, check.id);
+    this.numRuns = options.numRuns ?? check.defaultRuns;
+    this.replayPath = replay?.replayPath;
+    const signals = [this.controller.signal, ...(options.signal ? [options.signal] : [])];
+    this.signal = AbortSignal.any(signals);
+  }
+
+  step(description: string): void {
+    this.current.steps.push(description);
+  }
+
+  debug(message: string): void {
+    this.options.debug?.(`[${this.checkId}] ${message}`);
+  }
+
+  /** The sink of the current execution's transcript. */
+  readonly sink: ExchangeSink = { record: (exchange: RecordedExchange) => void this.current.transcript.push(exchange) };
+
+  private outOfTime(): boolean {
+    return this.signal.aborted || (this.options.deadline !== undefined && Date.now() > this.options.deadline);
+  }
+
+  /**
+   * Wraps a predicate: one execution = fresh steps/transcript; Skip/Inconclusive stop the check
+   * without counting as a failure (so fast-check neither shrinks nor keeps going).
+   */
+  wrap<T>(predicate: (value: T) => Promise<void>): (value: T) => Promise<void> {
+    return async (value: T) => {
+      if (this.stopped || this.outOfTime()) return;
+      this.current = { steps: [], transcript: [] };
+      try {
+        await predicate(value);
+      } catch (error) {
+        const stop = this.classify(error);
+        if (stop) {
+          // A failure already found wins over a later inconclusive shrink attempt.
+          if (!this.lastFailure) this.stopped ??= stop;
+          return;
+        }
+        this.lastFailure = this.current;
+        throw error;
+      }
+    };
+  }
+
+  private classify(error: unknown): { kind: 'skip' | 'inconclusive'; message: string } | null {
+    if (error instanceof Violation) return null;
+    if (error instanceof Skip) return { kind: 'skip', message: error.reason };
+    if (error instanceof Inconclusive) return { kind: 'inconclusive', message: error.diagnosis };
+    const mapped = this.options.classifyError?.(error);
+    if (mapped) return mapped;
+    return null;
+  }
+
+  /** Stops the remaining runs (used internally on deadline). */
+  abort(): void {
+    this.controller.abort();
+  }
+}
+
+export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, options: RunnerOptions): Promise<CheckResult> {
+  const started = Date.now();
+  const run = new CheckRun(check, options);
+  const base = {
+    id: check.id,
+    title: check.title,
+    group: groupOf(check.requirements[0]),
+    requirements: [...(check.requirementsFor?.(env) ?? check.requirements)],
+    seed: run.seed,
+  };
+  const finish = (result: Omit<CheckResult, keyof typeof base | 'durationMs'>): CheckResult => ({
+    ...base,
+    ...result,
+    durationMs: Date.now() - started,
+  });
+
+  const skipReason = check.skipReason?.(env) ?? null;
+  if (skipReason) return finish({ status: 'skipped', runs: 0, message: skipReason });
+  if (run.signal.aborted || (options.deadline !== undefined && Date.now() > options.deadline)) {
+    return finish({ status: 'inconclusive', runs: 0, message: options.signal?.aborted ? 'not run: interrupted' : 'not run: --max-time reached' });
+  }
+
+  let built: CheckProperty;
+  try {
+    built = check.property(env, run);
+  } catch (error) {
+    const stop = error instanceof Skip ? { kind: 'skip' as const, message: error.reason } : null;
+    if (stop) return finish({ status: 'skipped', runs: 0, message: stop.message });
+    return finish({ status: 'inconclusive', runs: 0, message: `check could not start: ${(error as Error).message}` });
+  }
+
+  options.setSink(run.sink);
+  const replay = options.replay?.checkId === check.id ? options.replay : undefined;
+  const remaining = options.deadline !== undefined ? Math.max(1, options.deadline - Date.now()) : undefined;
+  let details: fc.RunDetails<unknown>;
+  try {
+    details = await fc.check(built.property as fc.IAsyncProperty<unknown>, {
+      seed: run.seed,
+      numRuns: run.numRuns,
+      ...(replay?.path ? { path: replay.path, endOnFailure: true } : {}),
+      ...(remaining !== undefined ? { interruptAfterTimeLimit: remaining, markInterruptAsFailure: false } : {}),
+      timeout: options.executionTimeoutMs ?? 180_000,
+    });
+  } catch (error) {
+    return finish({ status: 'inconclusive', runs: 0, message: `harness error: ${(error as Error).message}` });
+  } finally {
+    options.setSink({ record() {} });
+  }
+
+  if (details.failed && run.lastFailure) {
+    const error = details.errorInstance;
+    const path = details.counterexamplePath ?? undefined;
+    const replayPath = extractReplayPath(details.counterexample);
+    const violation = error instanceof Violation ? error : undefined;
+    const failure = run.lastFailure;
+    const message = violation ? `${violation.requirement}: ${violation.summary}` : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
+    if (!violation) {
+      // A crash of the check itself (not a verdict on the target): report it, never as a failure.
+      return finish({
+        status: 'inconclusive',
+        runs: details.numRuns,
+        message: `check error: ${(error as Error)?.message ?? String(error)}`,
+        steps: failure.steps,
+        transcript: failure.transcript,
+        ...(path ? { path } : {}),
+      });
+    }
+    // A violation of a requirement outside the check's active list still belongs in the report.
+    if (!base.requirements.includes(violation.requirement)) base.requirements.push(violation.requirement);
+    const replayInfo = { id: check.id, seed: run.seed, ...(path ? { path } : {}), ...(replayPath ? { replayPath } : {}) };
+    return finish({
+      status: 'failed',
+      runs: details.numRuns,
+      message,
+      failedRequirements: [violation.requirement],
+      expected: violation.expected,
+      actual: violation.actual,
+      ...(path ? { path } : {}),
+      ...(replayPath ? { replayPath } : {}),
+      numShrinks: details.numShrinks,
+      steps: failure.steps,
+      transcript: failure.transcript,
+      ...(options.replayCommand ? { replay: options.replayCommand(replayInfo) } : {}),
+    });
+  }
+  if (details.failed) {
+    // fast-check failed outside our wrapper (e.g. a property timeout).
+    return finish({ status: 'inconclusive', runs: details.numRuns, message: `property error: ${String((details.errorInstance as Error)?.message ?? details.errorInstance)}` });
+  }
+  if (run.stopped?.kind === 'skip') return finish({ status: 'skipped', runs: details.numRuns, message: run.stopped.message });
+  if (run.stopped?.kind === 'inconclusive') return finish({ status: 'inconclusive', runs: details.numRuns, message: run.stopped.message });
+  if (details.interrupted || run.signal.aborted) {
+    return finish({
+      status: 'inconclusive',
+      runs: details.numRuns,
+      message: options.signal?.aborted ? `interrupted after ${details.numRuns} runs` : `--max-time reached after ${details.numRuns} of ${run.numRuns} runs`,
+    });
+  }
+  return finish({ status: 'passed', runs: details.numRuns });
+}
+
+export async function runChecks<Env>(checks: readonly CheckDefinition<Env>[], env: Env, options: RunnerOptions): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  // Sequential on purpose: checks share the target (and sometimes its clock), and a sequential
+  // run against the same in-process target replays exactly. Concurrency lives inside checks.
+  for (const check of checks) {
+    options.onCheckStart?.(check);
+    const result = await runCheck(check, env, options);
+    results.push(result);
+    options.onCheckDone?.(result);
+  }
+  return results;
+}
+
+function extractReplayPath(counterexample: unknown): string | undefined {
+  if (!counterexample) return undefined;
+  const text = Array.isArray(counterexample) ? counterexample.map((v) => safeString(v)).join(' ') : safeString(counterexample);
+  return /replayPath="([^"]+)"/.exec(text)?.[1];
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '';
+  }
+}
+
+function groupOf(id: string | undefined): string {
+  if (!id) return 'misc';
+  try {
+    return requirement(id).group;
+  } catch {
+    return 'misc';
+  }
+}
+

@@ -1,0 +1,300 @@
+/**
+ * The harness's HTTP client. Every request to a target goes through here, so that every one of
+ * them is rate-limited, bounded in time, confined to the allowed origins (H-06), and recorded —
+ * redacted — in the transcript of the check that is running (H-01, H-03).
+ *
+ * It reports what happened and never judges: a 500 is a response like any other; transport
+ * failures are thrown as `TransportError` for the engine to turn into `inconclusive`.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { Redactor } from '../engine/redact.js';
+import { RateLimiter, Semaphore, sleep } from '../engine/limits.js';
+import { DISCARD, type ExchangeSink, type RecordedExchange } from '../engine/transcript.js';
+
+export type TransportFailure = 'timeout' | 'reset' | 'refused' | 'dns' | 'tls' | 'other';
+
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  constructor(
+    readonly failure: TransportFailure,
+    readonly url: string,
+    detail: string,
+  ) {
+    super(`${failure} on ${url}: ${detail}`);
+  }
+}
+
+/** A request to a host the harness was not pointed at: a bug, never sent (H-06). */
+export class ForeignHostError extends Error {
+  override readonly name = 'ForeignHostError';
+}
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Open a new connection for this request (bursts that must really overlap, RT-07). */
+  freshConnection?: boolean;
+  timeoutMs?: number;
+  /** Deliver 429 answers instead of waiting and retrying (the rate-limit check wants them). */
+  raw429?: boolean;
+  /** Skip the --rate cap (only the opt-in rate-limit check, which must burst, sets this). */
+  unthrottled?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-case names; repeated headers joined with ", " (set-cookie excepted, irrelevant here). */
+  headers: Record<string, string>;
+  text: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: unknown;
+  durationMs: number;
+}
+
+export interface HttpClientOptions {
+  redactor: Redactor;
+  allowedOrigins: Iterable<string>;
+  ratePerSecond?: number | null;
+  concurrency?: number;
+  timeoutMs?: number;
+  /** Upper bound on how long a 429's Retry-After is honoured before retrying. */
+  maxRetryAfterMs?: number;
+}
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const MAX_RECORDED_BODY = 4000;
+
+export class HttpClient {
+  readonly limiter: RateLimiter;
+  private readonly semaphore: Semaphore;
+  private readonly origins: Set<string>;
+  private readonly agents = { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) };
+  /** Where exchanges go; the check runner points it at the current execution. */
+  sink: ExchangeSink = DISCARD;
+  requestCount = 0;
+
+  constructor(private readonly options: HttpClientOptions) {
+    this.limiter = new RateLimiter(options.ratePerSecond ?? null);
+    this.semaphore = new Semaphore(options.concurrency ?? 8);
+    this.origins = new Set([...options.allowedOrigins].map((o) => new URL(o).origin));
+  }
+
+  allowOrigin(origin: string): void {
+    this.origins.add(new URL(origin).origin);
+  }
+
+  get redactor(): Redactor {
+    return this.options.redactor;
+  }
+
+  async send(request: HttpRequest): Promise<HttpResponse> {
+    for (let attempt = 0; ; attempt += 1) {
+      const response = await this.sendOnce(request);
+      if (response.status !== 429 || request.raw429 || attempt >= 3) return response;
+      // The target is rate-limiting us: slow down for the rest of the run, honour Retry-After.
+      this.limiter.capAt(this.limiter.rate ? this.limiter.rate * 0.7 : 40);
+      await sleep(Math.min(retryAfterMs(response.headers['retry-after']) ?? 1000, this.options.maxRetryAfterMs ?? 5000));
+    }
+  }
+
+  private async sendOnce(request: HttpRequest): Promise<HttpResponse> {
+    const url = new URL(request.url);
+    if (!this.origins.has(url.origin)) {
+      throw new ForeignHostError(`refusing to send a request to ${url.origin}: not the target`);
+    }
+    const release = await this.semaphore.acquire();
+    try {
+      if (!request.unthrottled) await this.limiter.take();
+      this.requestCount += 1;
+      const started = Date.now();
+      try {
+        const response = await this.transmit(url, request);
+        this.record(request, started, response);
+        return response;
+      } catch (error) {
+        const failure = error instanceof TransportError ? error : new TransportError('other', request.url, String(error));
+        this.record(request, started, undefined, failure);
+        throw failure;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  private transmit(url: URL, request: HttpRequest): Promise<HttpResponse> {
+    const isHttps = url.protocol === 'https:';
+    const lib = isHttps ? https : http;
+    const agent = request.freshConnection ? false : isHttps ? this.agents.https : this.agents.http;
+    const timeoutMs = request.timeoutMs ?? this.options.timeoutMs ?? 30_000;
+    const headers: Record<string, string> = { ...(request.headers ?? {}) };
+    if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
+    const started = Date.now();
+    return new Promise<HttpResponse>((resolve, reject) => {
+      let settled = false;
+      const fail = (failure: TransportFailure, detail: string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.destroy();
+        reject(new TransportError(failure, request.url, detail));
+      };
+      const req = lib.request(url, { method: request.method, headers, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_BODY_BYTES) return fail('other', `response body over ${MAX_BODY_BYTES} bytes`);
+          chunks.push(chunk);
+        });
+        res.on('error', (err) => fail(classify(err), err.message));
+        res.on('aborted', () => fail('reset', 'response aborted'));
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: flattenHeaders(res.headers),
+            text,
+            json: parseJson(text),
+            durationMs: Date.now() - started,
+          });
+        });
+      });
+      const timer = setTimeout(() => fail('timeout', `no complete answer within ${timeoutMs} ms`), timeoutMs);
+      req.on('error', (err) => fail(classify(err), err.message));
+      if (request.body !== undefined) req.write(request.body);
+      req.end();
+    });
+  }
+
+  private record(request: HttpRequest, started: number, response?: HttpResponse, error?: TransportError): void {
+    const r = this.options.redactor;
+    harvestSecrets(r, request, response);
+    const exchange: RecordedExchange = {
+      at: new Date(started).toISOString(),
+      request: {
+        method: request.method,
+        url: r.text(request.url),
+        headers: redactHeaders(r, request.headers ?? {}),
+        ...(request.body !== undefined ? { body: clip(redactBody(r, request.body)) } : {}),
+      },
+      ...(response
+        ? { response: { status: response.status, headers: redactHeaders(r, response.headers), body: clip(redactBody(r, response.text)) } }
+        : {}),
+      ...(error ? { error: r.text(error.message) } : {}),
+      durationMs: Date.now() - started,
+    };
+    this.sink.record(exchange);
+  }
+
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+}
+
+const SECRET_KEYS = new Set(['rawKey', 'raw_key', 'access_token', 'refresh_token', 'id_token', 'device_code', 'accessToken', 'refreshToken', 'code_verifier', 'client_secret']);
+
+/**
+ * Registers every secret seen on the wire before anything is recorded, so that a secret echoed
+ * later in an unexpected place (an error message, a listing) is still replaced by its fingerprint.
+ */
+function harvestSecrets(r: Redactor, request: HttpRequest, response?: HttpResponse): void {
+  const auth = Object.entries(request.headers ?? {}).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
+  if (auth) r.add(auth.replace(/^\S+\s+/, ''));
+  if (request.body) {
+    const json = parseJson(request.body);
+    if (json !== undefined) walkSecrets(r, json);
+    else for (const [k, v] of new URLSearchParams(request.body)) if (SECRET_KEYS.has(k) || k === 'code') r.add(v);
+  }
+  if (response?.json !== undefined) walkSecrets(r, response.json);
+}
+
+function walkSecrets(r: Redactor, value: unknown): void {
+  if (Array.isArray(value)) value.forEach((v) => walkSecrets(r, v));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v === 'string' && SECRET_KEYS.has(k)) r.add(v);
+      else walkSecrets(r, v);
+    }
+  }
+}
+
+function classify(err: NodeJS.ErrnoException): TransportFailure {
+  switch (err.code) {
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_STATUS':
+      return 'reset';
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'dns';
+    default:
+      return err.code?.startsWith('ERR_TLS') || err.code?.includes('CERT') ? 'tls' : 'other';
+  }
+}
+
+function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function retryAfterMs(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function redactHeaders(r: Redactor, headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (lower === 'authorization') {
+      const [scheme, ...rest] = value.split(' ');
+      const credential = rest.join(' ');
+      out[name] = credential ? `${scheme} ${r.value({ authorization: credential }).authorization}` : r.text(value);
+    } else out[name] = r.text(value);
+  }
+  return out;
+}
+
+/** Redacts JSON bodies field by field and form bodies parameter by parameter. */
+function redactBody(r: Redactor, body: string): string {
+  const json = parseJson(body);
+  if (json !== undefined && typeof json === 'object') return JSON.stringify(r.value(json));
+  if (/^[\w.%+-]+=[^&]*(&[\w.%+-]+=[^&]*)*$/.test(body)) {
+    // Shown decoded (it is a transcript for people, not a request to resend).
+    const params = Object.fromEntries(new URLSearchParams(body).entries());
+    const redacted = r.value(params) as Record<string, string>;
+    return Object.entries(redacted).map(([k, v]) => `${k}=${v}`).join('&');
+  }
+  return r.text(body);
+}
+
+function clip(text: string): string {
+  return text.length > MAX_RECORDED_BODY ? `${text.slice(0, MAX_RECORDED_BODY)}… (${text.length} chars)` : text;
+}
