@@ -1,10 +1,12 @@
-/** The catalogue (filled in by backend-mutants.ts and sdk-mutants.ts). */
+/** The mutant catalogue: every named broken variant, backend and SDK. */
+import { BACKEND_MUTANT_LIST } from './backend-mutants.js';
 import type { BackendMutant, SdkMutant } from './registry.js';
+import { SDK_MUTANT_LIST } from './sdk-mutants.js';
 
 export type { BackendMutant, SdkMutant } from './registry.js';
 
-export const BACKEND_MUTANTS: readonly BackendMutant[] = [];
-export const SDK_MUTANTS: readonly SdkMutant[] = [];
+export const BACKEND_MUTANTS: readonly BackendMutant[] = BACKEND_MUTANT_LIST;
+export const SDK_MUTANTS: readonly SdkMutant[] = SDK_MUTANT_LIST;
 
 export function backendMutant(name: string): BackendMutant | undefined {
   return BACKEND_MUTANTS.find((m) => m.name === name);

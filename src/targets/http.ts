@@ -94,8 +94,9 @@ export class HttpClient {
     for (let attempt = 0; ; attempt += 1) {
       const response = await this.sendOnce(request);
       if (response.status !== 429 || request.raw429 || attempt >= 3) return response;
-      // The target is rate-limiting us: slow down for the rest of the run, honour Retry-After.
-      this.limiter.capAt(this.limiter.rate ? this.limiter.rate * 0.7 : 40);
+      // The target is rate-limiting us: slow down for the rest of the run (just under Ekso's
+      // documented 50/s at first, then further if it insists), and honour Retry-After.
+      this.limiter.capAt(this.limiter.rate ? this.limiter.rate * 0.8 : 45);
       await sleep(Math.min(retryAfterMs(response.headers['retry-after']) ?? 1000, this.options.maxRetryAfterMs ?? 5000));
     }
   }

@@ -15,7 +15,9 @@ export interface EmbeddedTarget {
 
 export async function startEmbeddedBackend(options: { mutant?: string; policy?: string } = {}): Promise<EmbeddedTarget> {
   const refreshPolicy = options.policy ? parseReferencePolicy(options.policy) : undefined;
-  const backendOptions = { testHooks: true, ...(refreshPolicy ? { refreshPolicy } : {}) };
+  // Choice: the embedded target polls its device flow with interval 0 (legal in RFC 8628, where
+  // interval is a minimum) so that a default run does not spend seconds sleeping between polls.
+  const backendOptions = { testHooks: true, deviceIntervalSeconds: 0, ...(refreshPolicy ? { refreshPolicy } : {}) };
   const mutant = options.mutant ? backendMutant(options.mutant) : undefined;
   if (options.mutant && !mutant) throw new Error(`unknown mutant ${options.mutant}`);
   const backend = mutant ? mutant.create(backendOptions) : createReferenceBackend(backendOptions);
