@@ -3,7 +3,7 @@
  * adapter protocol (CONTRACT §5) — the worked example an SDK author copies.
  */
 import { createAdapter } from '../reference/sdk/index.js';
-import { serveAdapterOverStdio } from '../reference/sdk/stdio-server.js';
+import { runStdioAdapterProcess } from '../reference/sdk/stdio-server.js';
 import { sdkMutant } from '../mutants/index.js';
 import type { Io } from './main.js';
 
@@ -14,5 +14,6 @@ export async function runAdapterCommand(options: { mutant?: string }, io: Io): P
     return 2;
   }
   const adapter = mutant ? mutant.createAdapter() : createAdapter();
-  return serveAdapterOverStdio(adapter, { stdin: process.stdin, stdout: process.stdout, stderr: io.stderr });
+  // Exits the process when the protocol says so (shutdown or end of stdin).
+  return runStdioAdapterProcess(adapter);
 }
