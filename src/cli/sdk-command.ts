@@ -1,12 +1,173 @@
-import type { CommonOptions } from './run-common.js';
+/**
+ * `ekso-conformance sdk`: tests an SDK auth implementation (the harness is the server). Default:
+ * the reference TypeScript SDK in-process; `--adapter CMD` (stdio) or `--adapter PATH` (module);
+ * `--mutant NAME` a named broken variant of the reference SDK.
+ */
+import { assembleReport, coverageOf } from '../engine/assemble.js';
+import { Redactor } from '../engine/redact.js';
+import { randomSeed, runChecks } from '../engine/runner.js';
+import { policyName } from '../model/policy.js';
+import { sdkMutant } from '../mutants/index.js';
+import { createAdapter } from '../reference/sdk/index.js';
+import type { CheckResult, Report } from '../report/schema.js';
+import { AdapterRpcError, RPC_ERRORS } from '../spec/adapter-protocol.js';
+import { AdapterCrashedError, AdapterLoadError, AdapterProtocolError, AdapterTimeoutError } from '../targets/adapters/errors.js';
+import { adapterSourceOf, SdkSession, type AdapterSource } from '../targets/sdk/session.js';
+import { SDK_CHECKS } from '../../scenarios/sdk/index.js';
+import { ConsoleOutput } from './console.js';
+import { interruption, loadBaseline, selectChecks, shellQuote, UsageError, writeAll, type CommonOptions } from './run-common.js';
 
 export interface SdkOptions extends CommonOptions {
   adapter?: string;
   mutant?: string;
+  /** Seconds per adapter request. */
   timeout: number;
 }
 
-export async function runSdkCommand(_options: SdkOptions): Promise<number> {
-  process.stderr.write('ekso-conformance: sdk mode is being built (issue #4)\n');
-  return 2;
+export async function runSdkCommand(options: SdkOptions): Promise<number> {
+  const redactor = new Redactor();
+  const output = new ConsoleOutput({ quiet: options.quiet, verbose: options.verbose, color: options.color, redactor });
+  const startedAt = new Date();
+  const seed = options.seed ?? randomSeed();
+
+  let baseline: string[] | undefined;
+  let selection: ReturnType<typeof selectChecks<SdkSession>>;
+  let source: AdapterSource;
+  try {
+    if (options.adapter && options.mutant) throw new UsageError('--mutant selects a broken reference SDK: it cannot be combined with --adapter');
+    if (options.baseline) baseline = await loadBaseline(options.baseline);
+    selection = selectChecks(SDK_CHECKS, options);
+    source = sourceOf(options);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      output.line(`ekso-conformance: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const diagnostics: string[] = [];
+  const interrupt = interruption(output);
+  let session: SdkSession | undefined;
+  let results: CheckResult[] = [];
+  let exitOverride: number | undefined;
+  try {
+    try {
+      session = await SdkSession.open(source, redactor, { timeoutMs: options.timeout });
+      output.info(`ekso-conformance sdk → ${session.description} (${session.info.name} ${session.info.version}, ${session.transport === 'scheduled' ? 'in-process, scheduled interleavings' : 'real concurrency over HTTP'}), seed ${seed}`);
+    } catch (error) {
+      if (error instanceof AdapterLoadError && source.kind === 'module') {
+        output.line(`ekso-conformance: ${error.message}`);
+        return 2;
+      }
+      const message = `the adapter could not be used: ${redactor.text((error as Error).message)}`;
+      output.line(`ekso-conformance: ${message}`);
+      diagnostics.push(message);
+      exitOverride = 3;
+    }
+    if (session) {
+      const s = session;
+      results = await runChecks(selection.selected, s, {
+        baseSeed: seed,
+        ...(options.numRuns ? { numRuns: options.numRuns } : {}),
+        ...(options.maxTime ? { deadline: startedAt.getTime() + options.maxTime * 1000 } : {}),
+        signal: interrupt.signal,
+        ...(options.path && selection.selected.length === 1
+          ? { replay: { checkId: selection.selected[0]!.id, path: options.path, ...(options.replayPath ? { replayPath: options.replayPath } : {}) } }
+          : {}),
+        setSink: (sink) => {
+          s.server.sink = sink;
+        },
+        classifyError: classifyAdapterError,
+        replayCommand: (c) => replayCommand(options, seed, c),
+        onCheckStart: (c) => output.checkStarted(c),
+        onCheckDone: (r) => output.checkDone(r),
+        debug: (m) => output.debug(m),
+      });
+    } else {
+      results = selection.selected.map((c) => ({
+        id: c.id,
+        title: c.title,
+        group: c.requirements[0]?.split('-')[0] ?? 'misc',
+        requirements: [...c.requirements],
+        status: 'inconclusive' as const,
+        runs: 0,
+        durationMs: 0,
+        message: `not run: ${diagnostics[0] ?? 'the adapter could not be used'}`,
+        seed,
+      }));
+    }
+  } finally {
+    interrupt.dispose();
+    if (session) {
+      const troubled = results.some((r) => r.status === 'failed' || r.status === 'inconclusive');
+      const tail = session.stderrTail();
+      if (troubled && tail.length) diagnostics.push('adapter stderr (last lines):', ...tail.map((l) => redactor.text(l)));
+      await session.close().catch(() => undefined);
+    }
+    const report: Report = assembleReport({
+      mode: 'sdk',
+      target: {
+        adapter: session?.description ?? options.adapter ?? (options.mutant ? `reference SDK mutant ${options.mutant}` : 'reference TypeScript SDK (in-process)'),
+        ...(options.mutant ? { mutant: options.mutant } : {}),
+        ...(session ? { description: `${session.info.name} ${session.info.version}; capabilities ${JSON.stringify(session.capabilities)}` } : {}),
+      },
+      policy: policyName(options.policy),
+      seed,
+      startedAt,
+      finishedAt: new Date(),
+      options: {
+        ...(options.adapter ? { adapter: options.adapter } : {}),
+        ...(options.mutant ? { mutant: options.mutant } : {}),
+        timeout: options.timeout,
+        strict: options.strict,
+        ...(options.numRuns ? { numRuns: options.numRuns } : {}),
+        ...(options.checkText ? { check: options.checkText } : {}),
+      },
+      checks: results,
+      coverage: coverageOf(SDK_CHECKS as never),
+      ...(selection.unselectedReason ? { unselectedReason: selection.unselectedReason } : {}),
+      strict: options.strict,
+      cleanup: { minted: 0, revoked: 0, leaked: 0 },
+      diagnostics: diagnostics.map((d) => redactor.text(d)),
+      interrupted: interrupt.signal.aborted,
+      ...(options.shard ? { shard: options.shard } : {}),
+      ...(baseline ? { baseline: { file: options.baseline!, entries: baseline } } : {}),
+    });
+    const written = await writeAll(redactor.value(report), options, output);
+    output.summary(report, written);
+    if (exitOverride === undefined) exitOverride = report.exitCode ?? 1;
+  }
+  return exitOverride;
+}
+
+function sourceOf(options: SdkOptions): AdapterSource {
+  if (options.mutant) {
+    const mutant = sdkMutant(options.mutant);
+    if (!mutant) throw new UsageError(`unknown SDK mutant ${options.mutant} (see list --mutants)`);
+    return { kind: 'factory', name: `reference SDK mutant ${mutant.name} (in-process)`, create: (o) => mutant.createAdapter(o) };
+  }
+  if (options.adapter) return adapterSourceOf(options.adapter);
+  return { kind: 'factory', name: 'reference TypeScript SDK (in-process)', create: (o) => createAdapter(o) };
+}
+
+function classifyAdapterError(error: unknown): { kind: 'inconclusive' | 'skip'; message: string } | null {
+  if (error instanceof AdapterRpcError) {
+    if (error.code === RPC_ERRORS.methodNotFound) return { kind: 'skip', message: `the adapter does not implement what this check needs: ${error.message}` };
+    return { kind: 'inconclusive', message: `adapter error ${error.code}: ${error.message}` };
+  }
+  if (error instanceof AdapterTimeoutError) return { kind: 'inconclusive', message: `the adapter did not answer: ${error.message}` };
+  if (error instanceof AdapterCrashedError) return { kind: 'inconclusive', message: `the adapter crashed: ${error.message}` };
+  if (error instanceof AdapterProtocolError) return { kind: 'inconclusive', message: `the adapter broke the protocol: ${error.message}` };
+  return null;
+}
+
+function replayCommand(options: SdkOptions, seed: number, check: { id: string; path?: string; replayPath?: string }): string {
+  const args = ['npx', 'ekso-conformance', 'sdk'];
+  if (options.adapter) args.push('--adapter', options.adapter);
+  if (options.mutant) args.push('--mutant', options.mutant);
+  args.push('--check', check.id, '--seed', String(seed));
+  if (check.path) args.push('--path', check.path);
+  if (check.replayPath) args.push('--replay-path', check.replayPath);
+  return args.map(shellQuote).join(' ');
 }

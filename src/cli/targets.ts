@@ -4,7 +4,7 @@
  * log tail (redacted) goes into the report when a check fails or the target dies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Redactor } from '../engine/redact.js';
+import { fingerprint, type Redactor } from '../engine/redact.js';
 import { sleep } from '../engine/limits.js';
 import { killGroup } from '../targets/shell.js';
 import type { ConsoleOutput } from './console.js';
@@ -13,7 +13,10 @@ import { TargetUnusableError, UsageError } from './run-common.js';
 export interface StartedTarget {
   baseUrl: string;
   description: string;
-  /** Redacted last lines of the target's output, when worth reporting. */
+  /**
+   * Redacted last lines of the target's output, headed by one line saying whose they are; empty
+   * unless `always` (a check failed) or the target died during the run.
+   */
   logTail(always: boolean): string[];
   stop(): Promise<void>;
 }
@@ -28,7 +31,7 @@ export interface ServerTargetOptions {
   imageEnv?: Record<string, string>;
 }
 
-const TAIL_LINES = 40;
+export const TAIL_LINES = 40;
 
 export async function startServerTarget(options: ServerTargetOptions, redactor: Redactor, output: ConsoleOutput, signal: AbortSignal): Promise<StartedTarget> {
   if (options.serverCmd) return startProcess(options, redactor, output, signal);
@@ -39,54 +42,122 @@ export async function startServerTarget(options: ServerTargetOptions, redactor: 
   throw new UsageError('no target to start');
 }
 
+/**
+ * The last lines a target printed, kept whole (a chunk may end mid-line) and redacted when read:
+ * besides the harness's own secrets and anything secret-shaped, a target's log may print its own
+ * secrets as `NAME=value` (its API keys, passwords, connection strings), so the values of
+ * secret-named variables are fingerprinted too.
+ */
+export class LogTail {
+  private readonly lines: string[] = [];
+  private partial = '';
+
+  constructor(
+    private readonly redactor: Redactor,
+    private readonly keep = TAIL_LINES,
+  ) {}
+
+  push(chunk: Buffer | string): void {
+    const text = this.partial + (typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+    const parts = text.split(/\r?\n/);
+    this.partial = (parts.pop() ?? '').slice(-10_000);
+    for (const line of parts) if (line.trim()) this.lines.push(line.slice(0, 2_000));
+    if (this.lines.length > this.keep * 4) this.lines.splice(0, this.lines.length - this.keep);
+  }
+
+  tail(count = this.keep): string[] {
+    const all = this.partial.trim() ? [...this.lines, this.partial] : this.lines;
+    return all.slice(-count).map((line) => redactLogLine(line, this.redactor));
+  }
+}
+
+const SECRET_ASSIGNMENT = /\b([A-Za-z0-9_.-]*(?:key|token|secret|passw(?:or)?d|pwd|credential|auth)[A-Za-z0-9_.-]*)(["']?\s*[=:]\s*["']?)([^\s"',;]{8,})/gi;
+
+export function redactLogLine(line: string, redactor: Redactor): string {
+  return redactor.text(line).replace(SECRET_ASSIGNMENT, (match, name: string, sep: string, value: string) => (value.includes('…(len=') ? match : `${name}${sep}${fingerprint(value)}`));
+}
+
+/** Any HTTP answer counts as ready (a 404 at the root is still a server). */
+export async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await response.arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Choice: a ready URL that already answers before the target is started is refused (exit 3):
+ * the run would test whatever is listening there (typically a server left over from an earlier
+ * run) while the one just started fails on a port in use.
+ */
+export async function refuseIfAlreadyAnswering(readyUrl: string, flag: string): Promise<void> {
+  if (await answers(readyUrl)) {
+    throw new TargetUnusableError(`something already answers at ${readyUrl} before ${flag} started the target (a server left running?): stop it or use another port`);
+  }
+}
+
 async function startProcess(options: ServerTargetOptions, redactor: Redactor, output: ConsoleOutput, signal: AbortSignal): Promise<StartedTarget> {
   const command = options.serverCmd!;
   const readyUrl = options.readyUrl ?? options.baseUrl!;
   const baseUrl = options.baseUrl ?? new URL(readyUrl).origin;
-  const lines: string[] = [];
+  await refuseIfAlreadyAnswering(readyUrl, '--server-cmd');
+  const log = new LogTail(redactor);
+  // detached: the command gets its own process group, so that stopping it also stops what it
+  // started (`npx` → `sh` → `node`, `npm start` → …).
   const child: ChildProcess = spawn(command, { shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split(/\r?\n/)) if (line.trim()) lines.push(line);
-    if (lines.length > TAIL_LINES * 4) lines.splice(0, lines.length - TAIL_LINES);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  let exited: number | null | undefined;
-  child.on('exit', (code) => (exited = code));
+  child.stdout?.on('data', (chunk: Buffer) => log.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => log.push(chunk));
+  let exit: string | undefined;
+  let stopping = false;
+  child.on('exit', (code, sig) => (exit = sig ? `signal ${sig}` : `code ${code}`));
+  child.on('error', (error) => (exit ??= `error ${error.message}`));
   const kill = () => killGroup(child.pid);
   process.once('exit', kill);
-  output.info(`starting the target: ${command}`);
-  const tail = () => lines.slice(-TAIL_LINES).map((l) => redactor.text(l));
+  output.info(`starting the target: ${redactor.text(command)}`);
+  const lastWords = () => log.tail(3).join(' | ') || '(no output)';
   const deadline = Date.now() + options.readyTimeout * 1000;
   for (;;) {
-    if (exited !== undefined) throw new TargetUnusableError(`--server-cmd exited (${exited}) before answering at ${readyUrl}: ${tail().slice(-3).join(' | ')}`);
+    if (exit !== undefined) {
+      process.off('exit', kill);
+      kill();
+      throw new TargetUnusableError(`--server-cmd exited (${exit}) before answering at ${readyUrl}: ${lastWords()}`);
+    }
     if (await answers(readyUrl)) break;
     if (Date.now() > deadline || signal.aborted) {
+      process.off('exit', kill);
       kill();
-      throw new TargetUnusableError(`--server-cmd did not answer at ${readyUrl} within ${options.readyTimeout} s: ${tail().slice(-3).join(' | ')}`);
+      const why = signal.aborted ? 'interrupted while waiting' : `did not answer within ${options.readyTimeout} s`;
+      throw new TargetUnusableError(`--server-cmd ${why} at ${readyUrl} (--ready-timeout): ${lastWords()}`);
     }
     await sleep(200, signal);
   }
   return {
     baseUrl,
-    description: `started by --server-cmd`,
-    logTail: (always) => (always || exited !== undefined ? [`target log (last lines):`, ...tail()] : []),
+    description: 'started by --server-cmd',
+    logTail(always) {
+      const died = exit !== undefined && !stopping;
+      if (!always && !died) return [];
+      return [died ? `the target (--server-cmd) exited during the run (${exit}); its last lines:` : 'target log (--server-cmd, last lines):', ...log.tail()];
+    },
     async stop() {
+      stopping = true;
       process.off('exit', kill);
-      if (exited !== undefined) return;
+      // SIGTERM to the whole group, then SIGKILL to whatever is left after a grace period.
       killGroup(child.pid, 'SIGTERM');
-      const until = Date.now() + 3000;
-      while (exited === undefined && Date.now() < until) await sleep(50);
-      if (exited === undefined) kill();
+      const until = Date.now() + 5000;
+      while (groupAlive(child.pid) && Date.now() < until) await sleep(50);
+      kill();
     },
   };
 }
 
-/** Any HTTP answer counts as ready (a 404 at the root is still a server). */
-async function answers(url: string): Promise<boolean> {
+function groupAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    await response.arrayBuffer();
+    process.kill(-pid, 0);
     return true;
   } catch {
     return false;

@@ -1,0 +1,292 @@
+/**
+ * SDK: RefreshableBearerAuth — bearer on every request, proactive refresh, no needless refresh,
+ * single flight, no reuse of a rotated refresh token, the TokensRefreshed event, and the refresh
+ * request itself (SDK-03 … SDK-08, SDK-12).
+ */
+import fc from 'fast-check';
+import type { CheckDefinition } from '../../src/engine/check.js';
+import { clientIdName } from '../../src/engine/data.js';
+import { Violation, expectThat } from '../../src/engine/outcomes.js';
+import { property } from '../../src/engine/properties.js';
+import type { RecordedRequest } from '../../src/targets/sdk/model-server.js';
+import type { CallResult, RefreshableClient, SdkSession } from '../../src/targets/sdk/session.js';
+import { apiCall } from './api-key.js';
+import {
+  apiRequests,
+  assertNoExpiredBearer,
+  assertNoReplay,
+  concurrently,
+  describeOutcome,
+  describeRequest,
+  eventsSince,
+  expectResponse,
+  mark,
+  needsCapability,
+  requestsSince,
+  schedulerArb,
+  single,
+  tokenRequests,
+  toleranceMs,
+} from './support.js';
+
+type Check = CheckDefinition<SdkSession>;
+
+const needsRefreshable = (s: SdkSession) => needsCapability(s, 'refreshable');
+
+/** Moves time so that the client's current access token has expired (plus `extraMs`). */
+async function expire(session: SdkSession, client: RefreshableClient, extraMs: number, signal: AbortSignal): Promise<void> {
+  const state = session.server.familyState(client.family);
+  const current = state.access[state.generation]!;
+  await session.advance(Math.max(0, current.expiresAt - session.clock.now()) + extraMs, signal);
+}
+
+/** Access generation each API request should carry in a sequential run: the newest issued before it. */
+function staleBearers(requests: readonly RecordedRequest[], family: string): RecordedRequest[] {
+  let newest = 0;
+  const stale: RecordedRequest[] = [];
+  for (const r of requests) {
+    if (r.family !== family) continue;
+    if (r.kind === 'token' && r.outcome === 'rotated') newest = Math.max(newest, (r.generation ?? 0) + 1);
+    if (r.kind === 'api' && r.generation !== undefined && r.generation < newest) stale.push(r);
+  }
+  return stale;
+}
+
+const currentBearer: Check = {
+  id: 'sdk.refreshable.bearer',
+  title: 'RefreshableBearerAuth sends its current access token as Authorization: Bearer on every request',
+  requirements: ['SDK-03'],
+  defaultRuns: 6,
+  skipReason: needsRefreshable,
+  property: (session, ctx) =>
+    property(ctx, fc.tuple(schedulerArb(session), fc.array(fc.tuple(apiCall, fc.boolean()), { minLength: 1, maxLength: 5 })), async ([scheduler, steps]) => {
+      try {
+        const client = await session.refreshableClient();
+        const from = mark(session);
+        for (const [c, letExpire] of steps) {
+          if (letExpire) {
+            await expire(session, client, 1_000, ctx.signal);
+            ctx.step('let the access token expire');
+          }
+          const result = await single(session, scheduler, () => session.call(client.client, c.method, c.path, c.body));
+          ctx.step(`${c.method} ${c.path} → ${describeOutcome(session, result.outcome)}`);
+        }
+        const seen = requestsSince(session, from);
+        const missing = apiRequests(seen).find((r) => r.kind === 'api' && r.family !== client.family);
+        if (missing) throw new Violation('SDK-03', 'Authorization: Bearer <current access token>', `${describeRequest(session, missing)} with ${session.redactor.text(missing.authorization ?? 'no Authorization header')}`, 'a request did not carry the access token');
+        const stale = staleBearers(seen, client.family)[0];
+        if (stale) throw new Violation('SDK-03', 'the newest access token', `${describeRequest(session, stale)}: an access token older than the newest issued`, 'the SDK sent an old access token after a rotation');
+      } finally {
+        await session.disposeClients();
+      }
+    }),
+};
+
+const proactive: Check = {
+  id: 'sdk.proactive-refresh',
+  title: 'It never sends an access token past its expiry (or inside its declared margin): it refreshes first',
+  requirements: ['SDK-04'],
+  defaultRuns: 8,
+  skipReason: needsRefreshable,
+  property: (session, ctx) => {
+    const margin = session.refreshMarginMs;
+    const moments = fc.constantFrom(...(['past-expiry', 'long-past', ...(margin ? (['in-margin'] as const) : [])] as const));
+    return property(ctx, fc.tuple(schedulerArb(session), fc.array(fc.tuple(moments, apiCall), { minLength: 1, maxLength: 3 })), async ([scheduler, steps]) => {
+      try {
+        const client = await session.refreshableClient();
+        const from = mark(session);
+        for (const [moment, c] of steps) {
+          if (moment === 'in-margin') {
+            const state = session.server.familyState(client.family);
+            const expiresAt = state.access[state.generation]!.expiresAt;
+            await session.advance(Math.max(0, expiresAt - session.clock.now() - Math.floor(margin! / 2)), ctx.signal);
+            ctx.step(`move to ${Math.floor(margin! / 2)} ms before expiry (inside the declared ${margin} ms margin)`);
+          } else {
+            await expire(session, client, moment === 'long-past' ? 3 * session.tokenLifetimeMs() : 1_000, ctx.signal);
+            ctx.step(moment === 'long-past' ? 'let the access token expire long ago' : 'let the access token expire');
+          }
+          const result = await single(session, scheduler, () => session.call(client.client, c.method, c.path, c.body));
+          ctx.step(`${c.method} ${c.path} → ${describeOutcome(session, result.outcome)}`);
+          assertNoExpiredBearer(session, requestsSince(session, from), toleranceMs(session));
+          expectResponse(session, result, 'SDK-04', 'a call after expiry did not succeed with a refreshed token');
+        }
+      } finally {
+        await session.disposeClients();
+      }
+    });
+  },
+};
+
+const noNeedlessRefresh: Check = {
+  id: 'sdk.no-needless-refresh',
+  title: 'It does not refresh needlessly: not while the access token is far from expiry',
+  requirements: ['SDK-05'],
+  defaultRuns: 6,
+  skipReason: needsRefreshable,
+  property: (session, ctx) => {
+    const lifetime = session.tokenLifetimeMs();
+    // Choice: with a declared margin, a refresh is needless when more than the margin (plus a
+    // tolerance) was left; without one, when more than half of the lifetime was left.
+    const threshold = session.refreshMarginMs !== undefined ? session.refreshMarginMs + toleranceMs(session) + 1 : lifetime / 2;
+    const step = fc.integer({ min: 0, max: Math.floor(lifetime / 3) });
+    return property(ctx, fc.tuple(schedulerArb(session), fc.array(fc.tuple(step, apiCall), { minLength: 2, maxLength: 7 })), async ([scheduler, steps]) => {
+      try {
+        const client = await session.refreshableClient();
+        const from = mark(session);
+        for (const [wait, c] of steps) {
+          await session.advance(wait, ctx.signal);
+          const result = await single(session, scheduler, () => session.call(client.client, c.method, c.path, c.body));
+          ctx.step(`after ${wait} ms: ${c.method} ${c.path} → ${describeOutcome(session, result.outcome)}`);
+        }
+        const seen = requestsSince(session, from);
+        const state = session.server.familyState(client.family);
+        for (const r of tokenRequests(seen, client.family)) {
+          const current = state.access[r.generation ?? 0];
+          if (!current) continue;
+          const left = current.expiresAt - r.at;
+          if (left > threshold) {
+            throw new Violation('SDK-05', `no refresh while more than ${Math.round(threshold)} ms are left`, `${describeRequest(session, r)} with ${left} ms left on the access token`, 'the SDK refreshed although its access token was far from expiry');
+          }
+        }
+      } finally {
+        await session.disposeClients();
+      }
+    });
+  },
+};
+
+const singleFlight: Check = {
+  id: 'sdk.single-flight',
+  title: 'Single flight: concurrent calls needing a refresh cause exactly one refresh, and all proceed with the new token',
+  requirements: ['SDK-06'],
+  defaultRuns: 25,
+  skipReason: needsRefreshable,
+  property: (session, ctx) =>
+    property(ctx, fc.tuple(schedulerArb(session), fc.array(apiCall, { minLength: 2, maxLength: 8 }), fc.integer({ min: 20, max: 80 })), async ([scheduler, calls, delayMs]) => {
+      try {
+        const client = await session.refreshableClient();
+        await expire(session, client, 1_000, ctx.signal);
+        // Over real HTTP, a slower token endpoint widens the window in which a second refresh
+        // could start; in-process, the scheduler explores the orders instead.
+        if (!scheduler) session.server.inject({ on: 'token', action: { kind: 'delay', ms: delayMs }, times: 1 });
+        const from = mark(session);
+        const results = await concurrently<CallResult>(session, scheduler, calls.map((c) => () => session.call(client.client, c.method, c.path, c.body)));
+        ctx.step(`${calls.length} concurrent calls after expiry → ${results.map((r) => describeOutcome(session, r.outcome)).join(', ')}`);
+        const seen = requestsSince(session, from);
+        for (const r of seen) ctx.step(`  server saw ${describeRequest(session, r)}`);
+        assertNoExpiredBearer(session, seen, toleranceMs(session));
+        const refreshes = tokenRequests(seen, client.family);
+        if (refreshes.length !== 1) {
+          throw new Violation('SDK-06', 'exactly one refresh request', `${refreshes.length} refresh requests for ${calls.length} concurrent calls`, 'concurrent calls did not share one refresh');
+        }
+        const old = apiRequests(seen, client.family).find((r) => (r.generation ?? 0) < 1);
+        if (old) throw new Violation('SDK-06', 'every call with the new access token', describeRequest(session, old), 'a call went ahead with the old access token');
+        for (const r of results) expectResponse(session, r, 'SDK-06', 'a call waiting for the shared refresh did not succeed');
+      } finally {
+        await session.disposeClients();
+      }
+    }),
+};
+
+const noReuse: Check = {
+  id: 'sdk.no-reuse',
+  title: 'After a rotation it never presents the superseded refresh token again',
+  requirements: ['SDK-07'],
+  defaultRuns: 6,
+  skipReason: needsRefreshable,
+  property: (session, ctx) =>
+    property(ctx, fc.tuple(schedulerArb(session), fc.array(fc.tuple(fc.constantFrom('expire', 'unauthorized'), apiCall), { minLength: 2, maxLength: 5 })), async ([scheduler, steps]) => {
+      try {
+        const client = await session.refreshableClient();
+        const from = mark(session);
+        for (const [how, c] of steps) {
+          if (how === 'expire') await expire(session, client, 1_000, ctx.signal);
+          else session.server.inject({ on: 'api', action: { kind: 'status', status: 401, body: { message: 'token revoked' }, headers: { 'www-authenticate': 'Bearer error="invalid_token", error_description="expired"' } }, times: 1 });
+          const result = await single(session, scheduler, () => session.call(client.client, c.method, c.path, c.body));
+          ctx.step(`${how === 'expire' ? 'after expiry' : 'after a 401'}: ${c.method} ${c.path} → ${describeOutcome(session, result.outcome)}`);
+          assertNoReplay(session, requestsSince(session, from));
+        }
+      } finally {
+        await session.disposeClients();
+      }
+    }),
+};
+
+const tokensRefreshed: Check = {
+  id: 'sdk.tokens-refreshed',
+  title: 'TokensRefreshed fires exactly once per rotation with the new pair, before any call using it completes',
+  requirements: ['SDK-08'],
+  defaultRuns: 6,
+  skipReason: needsRefreshable,
+  property: (session, ctx) =>
+    property(ctx, fc.tuple(schedulerArb(session), fc.integer({ min: 1, max: 3 }), apiCall), async ([scheduler, rotations, c]) => {
+      try {
+        const client = await session.refreshableClient();
+        const from = mark(session);
+        const completions: CallResult[] = [];
+        for (let i = 0; i < rotations; i++) {
+          await expire(session, client, 1_000, ctx.signal);
+          const result = await single(session, scheduler, () => session.call(client.client, c.method, c.path, c.body));
+          completions.push(result);
+          ctx.step(`rotation ${i + 1}: ${c.method} ${c.path} → ${describeOutcome(session, result.outcome)}`);
+        }
+        const rotated = tokenRequests(requestsSince(session, from), client.family).filter((r) => r.outcome === 'rotated');
+        const events = eventsSince(session, from, client.client);
+        ctx.step(`${rotated.length} rotation(s) on the server, ${events.length} TokensRefreshed event(s)`);
+        if (events.length !== rotated.length) {
+          throw new Violation('SDK-08', `${rotated.length} TokensRefreshed event(s) (one per rotation)`, `${events.length}`, 'TokensRefreshed did not fire exactly once per rotation');
+        }
+        const tolerance = Math.max(2_000, toleranceMs(session));
+        for (const [i, event] of events.entries()) {
+          const issued = rotated[i]!.issued!;
+          const expiresAt = Date.parse(event.expiresAt);
+          if (event.accessToken !== issued.accessToken || event.refreshToken !== issued.refreshToken || !(Math.abs(expiresAt - issued.expiresAt) <= tolerance)) {
+            throw new Violation('SDK-08', 'the event carries the new access token, refresh token and expiry', `event ${i + 1} carries ${event.accessToken === issued.accessToken ? 'the new' : 'another'} access token, ${event.refreshToken === issued.refreshToken ? 'the new' : 'another'} refresh token, expiry off by ${Number.isNaN(expiresAt) ? '(unparsable)' : `${expiresAt - issued.expiresAt} ms`}`, 'TokensRefreshed carried the wrong pair');
+          }
+          const used = completions[i]!;
+          if (event.seq > used.seq) {
+            throw new Violation('SDK-08', 'the event before the call using the new token completes', `event at #${event.seq}, call completed at #${used.seq}`, 'TokensRefreshed fired after a call using the new token completed');
+          }
+        }
+      } finally {
+        await session.disposeClients();
+      }
+    }),
+};
+
+const refreshRequest: Check = {
+  id: 'sdk.refresh-request',
+  title: 'The refresh is a POST to the configured token endpoint with grant_type=refresh_token, the refresh token and client_id',
+  requirements: ['SDK-12'],
+  defaultRuns: 5,
+  skipReason: needsRefreshable,
+  property: (session, ctx) =>
+    property(ctx, fc.tuple(schedulerArb(session), clientIdName, apiCall), async ([scheduler, clientId, c]) => {
+      try {
+        const client = await session.refreshableClient({ clientId });
+        await expire(session, client, 1_000, ctx.signal);
+        const from = mark(session);
+        const result = await single(session, scheduler, () => session.call(client.client, c.method, c.path, c.body));
+        ctx.step(`after expiry: ${c.method} ${c.path} → ${describeOutcome(session, result.outcome)}`);
+        const refresh = requestsSince(session, from).find((r) => r.kind === 'token' || (r.kind === 'other' && r.method === 'POST'));
+        expectThat(Boolean(refresh), 'SDK-12', 'no refresh request reached the configured token endpoint', `POST ${session.server.tokenEndpoint}`, 'nothing');
+        const r = refresh!;
+        ctx.step(`refresh request: ${describeRequest(session, r)}, content-type ${r.contentType ?? '(none)'}`);
+        const problems = [
+          r.method !== 'POST' ? `method ${r.method}` : '',
+          r.host !== new URL(session.server.baseUrl).host || !r.path.startsWith(session.server.tokenPath) ? `sent to ${r.host}${r.path}` : '',
+          !(r.contentType ?? '').includes('application/x-www-form-urlencoded') ? `content-type ${r.contentType ?? '(none)'}` : '',
+          r.form?.grant_type !== 'refresh_token' ? `grant_type ${r.form?.grant_type ?? '(none)'}` : '',
+          r.form?.refresh_token !== client.tokens.refreshToken ? 'not the refresh token it was given' : '',
+          r.form?.client_id !== clientId ? `client_id ${r.form?.client_id ?? '(none)'} instead of ${clientId}` : '',
+        ].filter(Boolean);
+        if (problems.length) {
+          throw new Violation('SDK-12', `POST ${session.server.tokenEndpoint} (form) grant_type=refresh_token&refresh_token=…&client_id=${clientId}`, problems.join('; '), 'the refresh request is not the documented one');
+        }
+      } finally {
+        await session.disposeClients();
+      }
+    }),
+};
+
+export const REFRESH_SDK_CHECKS: readonly Check[] = [currentBearer, proactive, noNeedlessRefresh, singleFlight, noReuse, tokensRefreshed, refreshRequest];

@@ -1,0 +1,136 @@
+/**
+ * SDK: the token store (STORE-01 … STORE-03), for adapters with the tokenStore capability.
+ */
+import { stat } from 'node:fs/promises';
+import fc from 'fast-check';
+import type { CheckDefinition } from '../../src/engine/check.js';
+import { clientIdName, environmentName, tenantName } from '../../src/engine/data.js';
+import { Skip, Violation, expectThat } from '../../src/engine/outcomes.js';
+import { property } from '../../src/engine/properties.js';
+import { AdapterRpcError, type Tokens } from '../../src/spec/adapter-protocol.js';
+import type { SdkSession } from '../../src/targets/sdk/session.js';
+import { describeOutcome, describeRequest, expectResponse, mark, needsCapability, requestsSince, schedulerArb, single, tokenRequests } from './support.js';
+
+type Check = CheckDefinition<SdkSession>;
+
+interface StoreKey {
+  tenant: string;
+  clientId: string;
+  environment: string;
+}
+
+const keyText = (k: StoreKey) => `(${k.tenant}, ${k.clientId}, ${k.environment})`;
+
+/** Pairs of distinct keys, including ones a naive concatenation would confuse. */
+const keyPairs: fc.Arbitrary<[StoreKey, StoreKey]> = fc.oneof(
+  fc
+    .tuple(fc.record({ tenant: tenantName, clientId: clientIdName, environment: environmentName }), fc.record({ tenant: tenantName, clientId: clientIdName, environment: environmentName }))
+    .filter(([a, b]) => keyText(a) !== keyText(b)),
+  fc.constantFrom<[StoreKey, StoreKey]>(
+    [{ tenant: 'a-b', clientId: 'c', environment: 'x' }, { tenant: 'a', clientId: 'b-c', environment: 'x' }],
+    [{ tenant: 'acme', clientId: 'ekso-cli', environment: 'prod' }, { tenant: 'acme', clientId: 'ekso', environment: 'cli-prod' }],
+    [{ tenant: 'acme', clientId: 'ekso-cli', environment: 'default' }, { tenant: 'acme', clientId: 'ekso-cli', environment: 'staging' }],
+    [{ tenant: 'acme', clientId: 'ekso-cli', environment: 'default' }, { tenant: 'acme', clientId: 'ekso-sdk', environment: 'default' }],
+    [{ tenant: 'acme', clientId: 'ekso-cli', environment: 'default' }, { tenant: 'globex', clientId: 'ekso-cli', environment: 'default' }],
+    [{ tenant: 'a.b', clientId: 'c', environment: 'd' }, { tenant: 'a', clientId: 'b.c', environment: 'd' }],
+  ),
+);
+
+function tokensFor(label: string): Tokens {
+  return { accessToken: `at-${label}-${Math.random().toString(36).slice(2)}`, refreshToken: `rt-${label}-${Math.random().toString(36).slice(2)}`, expiresAt: new Date(Date.UTC(2030, 0, 1)).toISOString() };
+}
+
+const keying: Check = {
+  id: 'store.keying',
+  title: 'Token pairs are keyed by (Tenant, ClientId, Environment): saving under one key never changes another',
+  requirements: ['STORE-01'],
+  defaultRuns: 10,
+  skipReason: (s) => needsCapability(s, 'tokenStore'),
+  property: (session, ctx) =>
+    property(ctx, keyPairs, async ([a, b]) => {
+      const save = session.adapter.storeSave!.bind(session.adapter);
+      const load = session.adapter.storeLoad!.bind(session.adapter);
+      const ta = tokensFor('a');
+      const tb = tokensFor('b');
+      await save({ ...a, tokens: ta });
+      await save({ ...b, tokens: tb });
+      ctx.step(`save under ${keyText(a)}, then under ${keyText(b)}`);
+      const la = (await load(a)).tokens;
+      const lb = (await load(b)).tokens;
+      ctx.step(`load ${keyText(a)} → ${la ? (la.refreshToken === ta.refreshToken ? 'its own pair' : 'another pair') : 'nothing'}`);
+      expectThat(la?.refreshToken === ta.refreshToken && la?.accessToken === ta.accessToken, 'STORE-01', `saving under ${keyText(b)} changed what ${keyText(a)} loads`, `the pair saved under ${keyText(a)}`, la ? 'a different pair' : 'nothing');
+      expectThat(lb?.refreshToken === tb.refreshToken, 'STORE-01', `${keyText(b)} does not load its own pair`, `the pair saved under ${keyText(b)}`, lb ? 'a different pair' : 'nothing');
+    }),
+};
+
+const resume: Check = {
+  id: 'store.resume-after-rotation',
+  title: 'A client resumed from the store after a rotation presents the rotated refresh token',
+  requirements: ['STORE-02'],
+  defaultRuns: 5,
+  skipReason: (s) => needsCapability(s, 'tokenStore') ?? needsCapability(s, 'refreshable'),
+  property: (session, ctx) =>
+    property(ctx, fc.tuple(schedulerArb(session), tenantName, clientIdName, environmentName, fc.integer({ min: 1, max: 3 })), async ([scheduler, tenant, clientId, environment, rotations]) => {
+      try {
+        const first = await session.refreshableClient({ tenant, clientId, environment });
+        for (let i = 0; i < rotations; i++) {
+          const state = session.server.familyState(first.family);
+          await session.advance(state.access[state.generation]!.expiresAt - session.clock.now() + 1_000, ctx.signal);
+          const r = await single(session, scheduler, () => session.call(first.client, 'GET', '/api/field'));
+          ctx.step(`rotation ${i + 1} in the first process → ${describeOutcome(session, r.outcome)}`);
+        }
+        const state = session.server.familyState(first.family);
+        await session.advance(state.access[state.generation]!.expiresAt - session.clock.now() + 1_000, ctx.signal);
+        let resumed: string;
+        try {
+          resumed = await session.createClient({ tenant, environment, baseUrl: session.server.baseUrl, auth: { type: 'stored', tokenEndpoint: session.server.tokenEndpoint, clientId } });
+        } catch (error) {
+          if (error instanceof AdapterRpcError && error.code === -32001) {
+            throw new Violation('STORE-02', 'the rotated pair in the store', 'no stored entry (-32001)', 'the pair from TokensRefreshed was not in the store');
+          }
+          throw error;
+        }
+        ctx.step(`resume a client from the store for (${tenant}, ${clientId}, ${environment}) after the access token expired`);
+        const from = mark(session);
+        const result = await single(session, scheduler, () => session.call(resumed, 'GET', '/api/field'));
+        ctx.step(`call with the resumed client → ${describeOutcome(session, result.outcome)}`);
+        const refresh = tokenRequests(requestsSince(session, from))[0];
+        if (refresh && (refresh.superseded || refresh.generation !== state.generation)) {
+          throw new Violation('STORE-02', `the rotated refresh token (generation ${state.generation})`, describeRequest(session, refresh), 'the resumed client presented a superseded refresh token');
+        }
+        expectResponse(session, result, 'STORE-02', 'the client resumed from the store could not call');
+      } finally {
+        await session.disposeClients();
+      }
+    }),
+};
+
+const onDisk: Check = {
+  id: 'store.on-disk',
+  title: 'A store on disk is readable by its owner only (0600 or stricter) and loses no concurrent save',
+  requirements: ['STORE-03'],
+  defaultRuns: 2,
+  skipReason: (s) => needsCapability(s, 'tokenStore') ?? (s.capabilities.storePath ? null : 'the adapter declares no storePath (an in-memory store)'),
+  property: (session, ctx) =>
+    property(ctx, fc.array(fc.record({ tenant: tenantName, clientId: clientIdName, environment: environmentName }), { minLength: 2, maxLength: 6 }), async (keys) => {
+      const distinct = [...new Map(keys.map((k) => [keyText(k), k])).values()];
+      const saved = distinct.map((k, i) => ({ key: k, tokens: tokensFor(String(i)) }));
+      await Promise.all(saved.map(({ key, tokens }) => session.adapter.storeSave!({ ...key, tokens })));
+      ctx.step(`${saved.length} concurrent saves`);
+      for (const { key, tokens } of saved) {
+        const loaded = (await session.adapter.storeLoad!(key)).tokens;
+        expectThat(loaded?.refreshToken === tokens.refreshToken, 'STORE-03', 'a concurrent save was lost or torn', `the pair saved under ${keyText(key)}`, loaded ? 'another pair' : 'nothing');
+      }
+      const path = session.capabilities.storePath!;
+      let mode: number;
+      try {
+        mode = (await stat(path)).mode & 0o777;
+      } catch {
+        throw new Skip(`the declared storePath ${path} is not readable from the harness (another machine or container?)`);
+      }
+      ctx.step(`store file mode ${mode.toString(8).padStart(4, '0')}`);
+      expectThat((mode & 0o077) === 0, 'STORE-03', 'the token store file is readable by others', '0600 or stricter', mode.toString(8).padStart(4, '0'));
+    }),
+};
+
+export const TOKEN_STORE_CHECKS: readonly Check[] = [keying, resume, onDisk];
