@@ -64,6 +64,8 @@ export class CheckRun<Env> implements CheckContext {
   readonly signal: AbortSignal;
   private current: Execution = { steps: [], transcript: [] };
   lastFailure: Execution | undefined;
+  /** Executions of the predicate that really started (fast-check also counts the ones skipped). */
+  executions = 0;
   /** Set when a run ends in Skip or Inconclusive: later runs return at once. */
   stopped: { kind: 'skip' | 'inconclusive'; message: string } | undefined;
   private readonly controller = new AbortController();
@@ -104,9 +106,13 @@ export class CheckRun<Env> implements CheckContext {
     return async (value: T) => {
       if (this.stopped || this.outOfTime()) return;
       this.current = { steps: [], transcript: [] };
+      this.executions += 1;
       try {
         await predicate(value);
       } catch (error) {
+        // Cut short by Ctrl-C or --max-time: its sleeps ended early and its requests were aborted,
+        // so whatever it concluded (even a "violation") means nothing. Never a verdict (H-04).
+        if (this.signal.aborted) return;
         const stop = this.classify(error);
         if (stop) {
           // A failure already found wins over a later inconclusive shrink attempt.
@@ -168,6 +174,9 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
   options.setSink(run.sink);
   const replay = options.replay?.checkId === check.id ? options.replay : undefined;
   const remaining = options.deadline !== undefined ? Math.max(1, options.deadline - Date.now()) : undefined;
+  // At the deadline the execution in progress is ended too (its sleeps wake up), not only the
+  // runs not yet started: fast-check stops waiting for it, and it must not linger.
+  const deadlineTimer = remaining !== undefined ? setTimeout(() => run.abort(), remaining) : undefined;
   let details: fc.RunDetails<unknown>;
   try {
     details = await fc.check(built.property as fc.IAsyncProperty<unknown>, {
@@ -180,6 +189,7 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
   } catch (error) {
     return finish({ status: 'inconclusive', runs: 0, message: `harness error: ${(error as Error).message}` });
   } finally {
+    clearTimeout(deadlineTimer);
     options.setSink({ record() {} });
   }
 
@@ -219,19 +229,23 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
       ...(options.replayCommand ? { replay: options.replayCommand(replayInfo) } : {}),
     });
   }
+  const stoppedEarly = details.interrupted || run.signal.aborted;
+  const unfinished = () =>
+    finish({
+      status: 'inconclusive',
+      runs: run.executions,
+      message: options.signal?.aborted ? `interrupted after ${run.executions} runs` : `--max-time reached after ${run.executions} of ${run.numRuns} runs`,
+    });
+  // fast-check calls an interruption before the first run completed a failure (with no error).
+  if (details.failed && stoppedEarly && !details.errorInstance) return unfinished();
   if (details.failed) {
     // fast-check failed outside our wrapper (e.g. a property timeout).
     return finish({ status: 'inconclusive', runs: details.numRuns, message: `property error: ${String((details.errorInstance as Error)?.message ?? details.errorInstance)}` });
   }
-  if (run.stopped?.kind === 'skip') return finish({ status: 'skipped', runs: details.numRuns, message: run.stopped.message });
-  if (run.stopped?.kind === 'inconclusive') return finish({ status: 'inconclusive', runs: details.numRuns, message: run.stopped.message });
-  if (details.interrupted || run.signal.aborted) {
-    return finish({
-      status: 'inconclusive',
-      runs: details.numRuns,
-      message: options.signal?.aborted ? `interrupted after ${details.numRuns} runs` : `--max-time reached after ${details.numRuns} of ${run.numRuns} runs`,
-    });
-  }
+  if (run.stopped?.kind === 'skip') return finish({ status: 'skipped', runs: run.executions, message: run.stopped.message });
+  if (run.stopped?.kind === 'inconclusive') return finish({ status: 'inconclusive', runs: run.executions, message: run.stopped.message });
+  // Also when the deadline passed between two runs and the wrapper skipped the rest.
+  if (stoppedEarly || (options.deadline !== undefined && Date.now() > options.deadline && run.executions < run.numRuns)) return unfinished();
   return finish({ status: 'passed', runs: details.numRuns });
 }
 

@@ -12,7 +12,7 @@ import type { Redactor } from '../engine/redact.js';
 import { RateLimiter, Semaphore, sleep } from '../engine/limits.js';
 import { DISCARD, type ExchangeSink, type RecordedExchange } from '../engine/transcript.js';
 
-export type TransportFailure = 'timeout' | 'reset' | 'refused' | 'dns' | 'tls' | 'other';
+export type TransportFailure = 'timeout' | 'reset' | 'refused' | 'dns' | 'tls' | 'aborted' | 'other';
 
 export class TransportError extends Error {
   override readonly name = 'TransportError';
@@ -62,6 +62,13 @@ export interface HttpClientOptions {
   timeoutMs?: number;
   /** Upper bound on how long a 429's Retry-After is honoured before retrying. */
   maxRetryAfterMs?: number;
+  /**
+   * Ends the run's requests (Ctrl-C, `--max-time`): once aborted, requests in flight fail at once
+   * and new ones are not sent (TransportError 'aborted'), so a hanging target cannot hold the run.
+   */
+  signal?: AbortSignal;
+  /** Use this rate limiter instead of a new one (see `sibling`). */
+  sharedLimiter?: RateLimiter;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -77,13 +84,27 @@ export class HttpClient {
   requestCount = 0;
 
   constructor(private readonly options: HttpClientOptions) {
-    this.limiter = new RateLimiter(options.ratePerSecond ?? null);
+    this.limiter = options.sharedLimiter ?? new RateLimiter(options.ratePerSecond ?? null);
     this.semaphore = new Semaphore(options.concurrency ?? 8);
     this.origins = new Set([...options.allowedOrigins].map((o) => new URL(o).origin));
   }
 
   allowOrigin(origin: string): void {
     this.origins.add(new URL(origin).origin);
+  }
+
+  isAllowed(url: string): boolean {
+    return this.origins.has(new URL(url).origin);
+  }
+
+  /**
+   * A client for the same target sharing the rate limit, the allowed origins and the redactor,
+   * with its own connections and without the run's abort signal: cleanup (revoking what was
+   * minted) must still happen after Ctrl-C or `--max-time` ended the checks.
+   */
+  sibling(overrides: Pick<HttpClientOptions, 'timeoutMs'> = {}): HttpClient {
+    const { signal: _signal, ...rest } = this.options;
+    return new HttpClient({ ...rest, ...overrides, allowedOrigins: this.origins, sharedLimiter: this.limiter });
   }
 
   get redactor(): Redactor {
@@ -97,18 +118,19 @@ export class HttpClient {
       // The target is rate-limiting us: slow down for the rest of the run (just under Ekso's
       // documented 50/s at first, then further if it insists), and honour Retry-After.
       this.limiter.capAt(this.limiter.rate ? this.limiter.rate * 0.8 : 45);
-      await sleep(Math.min(retryAfterMs(response.headers['retry-after']) ?? 1000, this.options.maxRetryAfterMs ?? 5000));
+      await sleep(Math.min(retryAfterMs(response.headers['retry-after']) ?? 1000, this.options.maxRetryAfterMs ?? 5000), this.options.signal);
     }
   }
 
   private async sendOnce(request: HttpRequest): Promise<HttpResponse> {
     const url = new URL(request.url);
     if (!this.origins.has(url.origin)) {
-      throw new ForeignHostError(`refusing to send a request to ${url.origin}: not the target`);
+      throw new ForeignHostError(`refusing to send a request to ${url.origin}: not the target's origin (H-06)`);
     }
     const release = await this.semaphore.acquire();
     try {
       if (!request.unthrottled) await this.limiter.take();
+      if (this.options.signal?.aborted) throw new TransportError('aborted', request.url, 'the run was stopped (Ctrl-C or --max-time); not sent');
       this.requestCount += 1;
       const started = Date.now();
       try {
@@ -133,12 +155,15 @@ export class HttpClient {
     const headers: Record<string, string> = { ...(request.headers ?? {}) };
     if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
     const started = Date.now();
+    const signal = this.options.signal;
     return new Promise<HttpResponse>((resolve, reject) => {
+      const onAbort = () => fail('aborted', 'the run was stopped (Ctrl-C or --max-time) while waiting for the answer');
       let settled = false;
       const fail = (failure: TransportFailure, detail: string) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         req.destroy();
         reject(new TransportError(failure, request.url, detail));
       };
@@ -156,6 +181,7 @@ export class HttpClient {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
           const text = Buffer.concat(chunks).toString('utf8');
           resolve({
             status: res.statusCode ?? 0,
@@ -167,6 +193,8 @@ export class HttpClient {
         });
       });
       const timer = setTimeout(() => fail('timeout', `no complete answer within ${timeoutMs} ms`), timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
       req.on('error', (err) => fail(classify(err), err.message));
       if (request.body !== undefined) req.write(request.body);
       req.end();

@@ -30,6 +30,8 @@ export interface Endpoints {
   discovery?: DiscoveryMetadata;
   /** Why discovery did not give metadata (shown in skip reasons). */
   discoveryProblem?: string;
+  /** What discovery advertised that the harness does not follow (foreign origins, non-URLs). */
+  notes?: string[];
 }
 
 export interface ApiRequestOptions {
@@ -70,7 +72,10 @@ export class BackendDriver {
     let metadata: DiscoveryMetadata | undefined;
     const problems: string[] = [];
     for (const path of paths) {
-      const response = await this.http.send({ method: 'GET', url: this.resolve(path), headers: { accept: 'application/json' } });
+      const url = this.resolve(path);
+      // A discovery URL named in the profile is the user's configuration: trusted, like the base URL.
+      if (this.profile.discoveryPath) this.http.allowOrigin(new URL(url).origin);
+      const response = await this.http.send({ method: 'GET', url, headers: { accept: 'application/json' } });
       if (response.status !== 200) {
         problems.push(`${path} answered ${response.status}`);
         continue;
@@ -82,20 +87,54 @@ export class BackendDriver {
       }
       problems.push(`${path}: ${response.json === undefined ? 'not JSON' : parsed.error}`);
     }
-    const pick = (fromProfile: string | undefined, fromMetadata: string | undefined) =>
-      fromProfile ? this.resolve(fromProfile) : fromMetadata ? this.resolve(fromMetadata) : undefined;
-    const hooks = pick(this.profile.testHooks, metadata?.ekso_conformance_test_hooks);
+    // Endpoints named in the profile are the user's own configuration and are trusted, also on
+    // another origin. Endpoints the target advertises are not (H-06: no request to any host but
+    // the target's): one on another origin is not followed, and whatever needs it becomes
+    // inconclusive with the reason, instead of the harness talking to a host nobody named.
+    const origin = new URL(this.baseUrl).origin;
+    const notes: string[] = [];
+    const advertised = (key: string, value: string | undefined): string | undefined => {
+      if (value === undefined) return undefined;
+      let url: URL;
+      try {
+        url = value.startsWith('/') ? new URL(this.resolve(value)) : new URL(value);
+      } catch {
+        notes.push(`discovery: ${key} ${JSON.stringify(value)} is neither an absolute URL nor a path: ignored`);
+        return undefined;
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        notes.push(`discovery: ${key} ${url.origin === 'null' ? JSON.stringify(value) : url.origin} is not http(s): ignored`);
+        return undefined;
+      }
+      if (url.origin !== origin) {
+        notes.push(
+          `discovery advertises ${key} on another origin (${url.origin}): not followed, the harness only sends requests to ${origin} (H-06); ` +
+            `checks that need it are inconclusive (name it in --profile if it really belongs to the target)`,
+        );
+      }
+      return url.toString();
+    };
+    const fromProfile = (value: string | undefined): string | undefined => {
+      if (!value) return undefined;
+      const url = this.resolve(value);
+      this.http.allowOrigin(new URL(url).origin);
+      return url;
+    };
+    const advertisedHooks = advertised('ekso_conformance_test_hooks', metadata?.ekso_conformance_test_hooks);
+    // Choice: test hooks on another origin are dropped altogether (the run goes on without them),
+    // since they would mint identities and tokens on a host nobody named.
+    const hooks = fromProfile(this.profile.testHooks) ?? (advertisedHooks && this.http.isAllowed(advertisedHooks) ? advertisedHooks.replace(/\/+$/, '') : undefined);
     const tokenEndpoint =
-      pick(this.profile.tokenEndpoint, metadata?.token_endpoint) ?? this.resolve(DEFAULT_PROFILE.tokenEndpoint);
-    const device = pick(this.profile.deviceAuthorizationEndpoint, metadata?.device_authorization_endpoint);
-    const clock = this.profile.testClock ? this.resolve(this.profile.testClock) : hooks ? `${hooks}/clock` : undefined;
-    for (const url of [tokenEndpoint, device, hooks, clock]) if (url) this.http.allowOrigin(new URL(url).origin);
+      fromProfile(this.profile.tokenEndpoint) ?? advertised('token_endpoint', metadata?.token_endpoint) ?? this.resolve(DEFAULT_PROFILE.tokenEndpoint);
+    const device = fromProfile(this.profile.deviceAuthorizationEndpoint) ?? advertised('device_authorization_endpoint', metadata?.device_authorization_endpoint);
+    const clock = fromProfile(this.profile.testClock) ?? (hooks ? `${hooks}/clock` : undefined);
     this.endpoints = {
       tokenEndpoint,
       ...(device ? { deviceAuthorizationEndpoint: device } : {}),
       ...(hooks ? { testHooks: hooks } : {}),
       ...(clock ? { testClock: clock } : {}),
       ...(metadata ? { discovery: metadata } : { discoveryProblem: problems.join('; ') }),
+      ...(notes.length ? { notes } : {}),
     };
     return this.endpoints;
   }

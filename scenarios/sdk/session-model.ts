@@ -1,0 +1,155 @@
+/**
+ * SDK: a model-based check of one refreshable session under generated sequences of concurrent
+ * call bursts, clock advances and injected 401s. After every command the model server's record is
+ * judged against the model and the requirements: current bearer (SDK-03), never an expired one
+ * (SDK-04), one refresh per burst (SDK-06), never a superseded refresh token (SDK-07), one
+ * TokensRefreshed per rotation with the new pair (SDK-08), no 401 loop (SDK-09).
+ */
+import fc from 'fast-check';
+import type { CheckContext, CheckDefinition } from '../../src/engine/check.js';
+import { Violation } from '../../src/engine/outcomes.js';
+import { modelProperty } from '../../src/engine/properties.js';
+import { SdkSessionModel } from '../../src/model/sdk-session.js';
+import type { CallResult, RefreshableClient, SdkSession } from '../../src/targets/sdk/session.js';
+import { apiCall, type ApiCall } from './api-key.js';
+import {
+  apiRequests,
+  assertNoExpiredBearer,
+  assertNoReplay,
+  concurrently,
+  describeOutcome,
+  describeRequest,
+  eventsSince,
+  mark,
+  needsCapability,
+  requestsSince,
+  tokenRequests,
+  toleranceMs,
+} from './support.js';
+
+interface SessionReal {
+  session: SdkSession;
+  ctx: CheckContext;
+  client: RefreshableClient;
+  scheduler: fc.Scheduler | undefined;
+}
+
+function sync(model: SdkSessionModel, real: SessionReal): void {
+  const now = real.session.clock.now();
+  if (now > model.now) model.advance(now - model.now);
+}
+
+class BurstCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
+  constructor(readonly calls: ApiCall[]) {}
+  check(): boolean {
+    return true;
+  }
+  async run(model: SdkSessionModel, real: SessionReal): Promise<void> {
+    const { session, client, ctx } = real;
+    sync(model, real);
+    const allowedRefreshes = model.maxRefreshesForBurst();
+    const injected = model.pending401 ? 1 : 0;
+    const from = mark(session);
+    const results = await concurrently<CallResult>(session, real.scheduler, this.calls.map((c) => () => session.call(client.client, c.method, c.path, c.body)));
+    model.pending401 = false;
+    session.server.clearFaults();
+    const seen = requestsSince(session, from);
+    ctx.step(`${this.calls.length} concurrent call(s)${model.mustRefresh() ? ' needing a refresh' : ''}${injected ? ` with ${injected} 401(s) injected` : ''} → ${results.map((r) => describeOutcome(session, r.outcome)).join(', ')}`);
+    for (const r of seen) ctx.step(`  server saw ${describeRequest(session, r)}`);
+
+    assertNoExpiredBearer(session, seen, toleranceMs(session));
+    const refreshes = tokenRequests(seen, client.family);
+    if (refreshes.length > allowedRefreshes) {
+      throw new Violation(injected ? 'SDK-09' : 'SDK-06', `at most ${allowedRefreshes} refresh request(s)`, `${refreshes.length}`, injected ? 'more refreshes than 401s called for' : 'concurrent calls did not share one refresh');
+    }
+    assertNoReplay(session, seen);
+    const api = apiRequests(seen);
+    if (api.length > this.calls.length + injected) {
+      throw new Violation('SDK-09', `at most ${this.calls.length + injected} API requests (one retry per 401)`, `${api.length}`, 'calls were retried more than once');
+    }
+    const stale = api.find((r) => r.family === client.family && (r.generation ?? 0) < model.generation && !r.fault);
+    if (stale) throw new Violation('SDK-03', 'the newest access token', describeRequest(session, stale), 'a request carried an access token older than the current one');
+
+    // Rotations the server performed, then the events they must have raised (SDK-08).
+    const rotations = refreshes.filter((r) => r.outcome === 'rotated');
+    const events = eventsSince(session, from, client.client);
+    if (events.length !== rotations.length) {
+      throw new Violation('SDK-08', `${rotations.length} TokensRefreshed event(s)`, `${events.length}`, 'TokensRefreshed did not fire exactly once per rotation');
+    }
+    for (const [i, event] of events.entries()) {
+      const issued = rotations[i]!.issued!;
+      if (event.accessToken !== issued.accessToken || event.refreshToken !== issued.refreshToken) {
+        throw new Violation('SDK-08', 'the new access and refresh tokens', `event ${i + 1} carries another pair`, 'TokensRefreshed carried the wrong pair');
+      }
+    }
+    for (const rotation of rotations) model.rotated(rotation.issued!.expiresAt);
+    for (const [i, r] of results.entries()) {
+      if (r.outcome.outcome !== 'response') {
+        throw new Violation('SDK-09', 'a 2xx (the server accepted fresh credentials)', describeOutcome(session, r.outcome), `call ${i + 1} of the burst failed`);
+      }
+    }
+  }
+  toString(): string {
+    return `burst(${this.calls.map((c) => `${c.method} ${c.path}`).join(', ')})`;
+  }
+}
+
+class AdvanceCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
+  constructor(readonly fraction: number) {}
+  check(): boolean {
+    return true;
+  }
+  async run(model: SdkSessionModel, real: SessionReal): Promise<void> {
+    const ms = Math.floor(this.fraction * real.session.tokenLifetimeMs());
+    await real.session.advance(ms, real.ctx.signal);
+    sync(model, real);
+    real.ctx.step(`let ${ms} ms pass`);
+  }
+  toString(): string {
+    return `advance(${this.fraction.toFixed(2)} × lifetime)`;
+  }
+}
+
+class Unauthorized401Command implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
+  check(model: Readonly<SdkSessionModel>): boolean {
+    return !model.pending401;
+  }
+  async run(model: SdkSessionModel, real: SessionReal): Promise<void> {
+    real.session.server.inject({
+      on: 'api',
+      action: { kind: 'status', status: 401, body: { message: 'authentication required' }, headers: { 'www-authenticate': 'Bearer realm="ekso", error="invalid_token", error_description="expired"' } },
+      times: 1,
+    });
+    model.pending401 = true;
+    real.ctx.step('the API will answer the next request with 401');
+  }
+  toString(): string {
+    return 'next401()';
+  }
+}
+
+export const sessionModel: CheckDefinition<SdkSession> = {
+  id: 'sdk.session.model',
+  title: 'A refreshable session under sequences of concurrent bursts, time and 401s, against the session model',
+  requirements: ['SDK-03', 'SDK-04', 'SDK-06', 'SDK-07', 'SDK-08', 'SDK-09'],
+  defaultRuns: 25,
+  skipReason: (s) => needsCapability(s, 'refreshable') ?? (s.canAdvance ? null : 'needs the adapter clock capability (or an in-process adapter) to move time quickly'),
+  property: (session, ctx) => {
+    const scheduler = session.transport === 'scheduled' ? fc.scheduler() : fc.constant(undefined);
+    const commands: fc.Arbitrary<fc.AsyncCommand<SdkSessionModel, SessionReal>>[] = [
+      fc.array(apiCall, { minLength: 1, maxLength: 5 }).map((calls) => new BurstCommand(calls)),
+      fc.double({ min: 0.05, max: 1.5, noNaN: true }).map((f) => new AdvanceCommand(f)),
+      fc.constant(new Unauthorized401Command()),
+    ];
+    return modelProperty(
+      ctx,
+      commands,
+      async (drawn: fc.Scheduler | undefined) => {
+        const client = await session.refreshableClient();
+        const model = new SdkSessionModel(session.clock.now(), client.tokens.expiresAt, session.refreshMarginMs ?? 0);
+        return { model, real: { session, ctx, client, scheduler: drawn }, dispose: () => session.disposeClients() };
+      },
+      { maxCommands: 10, extra: scheduler },
+    );
+  },
+};
