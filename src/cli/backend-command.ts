@@ -32,6 +32,8 @@ import { isLoopbackHost } from './options.js';
 import {
   interruption,
   loadBaseline,
+  oneLine,
+  prepareOutDir,
   selectChecks,
   shellQuote,
   TargetUnusableError,
@@ -77,13 +79,15 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
   let baseline: string[] | undefined;
   let selection: ReturnType<typeof selectChecks<BackendSession>>;
   try {
+    validateTargetOptions(options);
     if (options.profile) profile = await loadProfile(options.profile);
     if (options.baseline) baseline = await loadBaseline(options.baseline);
     selection = selectChecks(BACKEND_CHECKS, options);
-    validateTargetOptions(options);
+    // Before any request: a run whose reports cannot be written is a configuration error.
+    await prepareOutDir(options.out);
   } catch (error) {
     if (error instanceof ProfileError || error instanceof UsageError) {
-      output.line(`ekso-conformance: ${error.message}`);
+      output.line(`ekso-conformance: ${oneLine(error.message)}`);
       return 2;
     }
     throw error;
@@ -93,14 +97,25 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
   const ledger = new CleanupLedger();
   const diagnostics: string[] = [];
   const interrupt = interruption(output);
+  // Ends the checks' requests in flight on Ctrl-C and at --max-time, so that a hanging target
+  // cannot hold the run; cleanup uses its own client, which this does not stop.
+  const stopRequests = new AbortController();
+  const onInterrupt = () => stopRequests.abort();
+  interrupt.signal.addEventListener('abort', onInterrupt, { once: true });
+  const deadline = options.maxTime ? startedAt.getTime() + options.maxTime * 1000 : undefined;
+  const deadlineTimer = deadline !== undefined ? setTimeout(() => stopRequests.abort(), Math.max(0, deadline - Date.now())) : undefined;
   let embedded: EmbeddedTarget | undefined;
   let started: StartedTarget | undefined;
   let http: HttpClient | undefined;
+  let driver: BackendDriver | undefined;
   let session: BackendSession | undefined;
+  /** Identities whose keys can revoke what was minted, even when setup stopped half-way. */
+  const identities: { admin?: Identity; user?: Identity } = {};
   let results: CheckResult[] = [];
   let targetDescription: string | undefined;
   let baseUrl = options.baseUrl ?? (options.tenant ? `https://${options.tenant}.ekso.app` : undefined);
   let exitOverride: number | undefined;
+  let notRun = 'the target could not be used';
   try {
     try {
       if (options.serverCmd || options.image) {
@@ -119,21 +134,34 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
         ratePerSecond: options.rate ?? (loopback ? null : 40),
         concurrency: options.concurrency,
         timeoutMs: options.timeout * 1000,
+        signal: stopRequests.signal,
       });
-      const driver = new BackendDriver(baseUrl, profile, http, options.clientId);
+      driver = new BackendDriver(baseUrl, profile, http, options.clientId);
       output.info(`ekso-conformance backend → ${baseUrl}${targetDescription ? ` (${targetDescription})` : ''}, policy ${policyName(options.policy)}, seed ${seed}`);
       try {
         await driver.discover();
       } catch (error) {
-        if (error instanceof TransportError) throw new TargetUnusableError(`the target is unreachable: ${error.message}`);
+        if (error instanceof TransportError && error.failure !== 'aborted') throw new TargetUnusableError(`the target is unreachable: ${error.message}`);
         throw error;
       }
-      session = await openSession(driver, options, redactor, ledger, interrupt.signal);
       if (!driver.endpoints.discovery) diagnostics.push(`discovery: ${driver.endpoints.discoveryProblem}`);
+      for (const note of driver.endpoints.notes ?? []) {
+        diagnostics.push(note);
+        output.line(`ekso-conformance: ${note}`);
+      }
+      session = await openSession(driver, options, redactor, ledger, identities, interrupt.signal);
     } catch (error) {
-      if (error instanceof TargetUnusableError) {
-        output.line(`ekso-conformance: ${error.message}`);
-        diagnostics.push(error.message);
+      if (interrupt.signal.aborted || (error instanceof TransportError && error.failure === 'aborted')) {
+        // Ctrl-C (or --max-time) during setup: not the target's fault.
+        notRun = interrupt.signal.aborted ? 'interrupted' : '--max-time reached';
+        diagnostics.push(`stopped before any check ran: ${notRun}`);
+      } else if (error instanceof TargetUnusableError || error instanceof TransportError || error instanceof ForeignHostError) {
+        // A target that answered discovery but fails while the harness gathers its identities
+        // (a hook that hangs or resets) is as unusable as an unreachable one.
+        const message = error instanceof TargetUnusableError ? error.message : `the target failed during setup: ${error.message}`;
+        output.line(`ekso-conformance: ${oneLine(message)}`);
+        diagnostics.push(message);
+        notRun = message;
         exitOverride = 3;
       } else throw error;
     }
@@ -144,7 +172,7 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
       results = await runChecks(selection.selected, s, {
         baseSeed: seed,
         ...(options.numRuns ? { numRuns: options.numRuns } : {}),
-        ...(options.maxTime ? { deadline: startedAt.getTime() + options.maxTime * 1000 } : {}),
+        ...(deadline !== undefined ? { deadline } : {}),
         signal: interrupt.signal,
         ...(options.path && selection.selected.length === 1
           ? { replay: { checkId: selection.selected[0]!.id, path: options.path, ...(options.replayPath ? { replayPath: options.replayPath } : {}) } }
@@ -158,20 +186,21 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
         onCheckDone: (r) => output.checkDone(r),
         debug: (m) => output.debug(m),
       });
-    } else {
-      results = selection.selected.map((c) => unrunResult(c, seed, diagnostics[0] ?? 'the target could not be used'));
     }
+  } catch (error) {
+    // A bug of the harness: the report must not claim anything about checks that never ran.
+    notRun = `internal error: ${(error as Error)?.message ?? String(error)}`;
+    diagnostics.push(notRun);
+    throw error;
   } finally {
     // ---- cleanup, reports ----------------------------------------------------------------------
-    interrupt.dispose();
-    if (session) {
-      const admin = session.identities.admin;
-      if (admin) {
-        await ledger.revokeAll(async (id) => {
-          const answer = await session!.revokeKey(id, { by: bearer(admin.key) }).catch(() => undefined);
-          return answer !== undefined && answer.status >= 200 && answer.status < 300;
-        });
-      }
+    clearTimeout(deadlineTimer);
+    // Every selected check has a result: the ones that never ran are inconclusive, never passed.
+    const done = new Set(results.map((r) => r.id));
+    results = [...results, ...selection.selected.filter((c) => !done.has(c.id)).map((c) => unrunResult(c, seed, notRun))];
+    if (http && driver && identities.admin) {
+      const left = await revokeMinted(http, driver, identities.admin, ledger, options.timeout);
+      if (left) diagnostics.push(left);
     }
     const cleanup = ledger.counts();
     if (cleanup.leaked) diagnostics.push(`cleanup: ${cleanup.leaked} minted key(s) could not be revoked`);
@@ -202,12 +231,58 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
       ...(options.shard ? { shard: options.shard } : {}),
       ...(baseline ? { baseline: { file: options.baseline!, entries: baseline } } : {}),
     });
+    // The report states the exit code the process ends with (3 decided before any check ran).
+    if (exitOverride !== undefined) report.exitCode = exitOverride;
     const written = await writeAll(redactor.value(report), options, output);
     output.summary(report, written);
     lastReport = report;
     if (exitOverride === undefined) exitOverride = report.exitCode ?? 1;
+    // Only now: a Ctrl-C during cleanup or while the reports are written must not kill the
+    // process before they are done (a second one still forces the exit).
+    interrupt.signal.removeEventListener('abort', onInterrupt);
+    interrupt.dispose();
   }
   return exitOverride;
+}
+
+/**
+ * Revokes every key the ledger holds with the admin identity (H-02), through a client of its own:
+ * the run's client may have been stopped by Ctrl-C or --max-time. A target that stops answering
+ * is not waited for key by key: after a few transport failures in a row the rest are counted as
+ * leaked, with the reason.
+ */
+async function revokeMinted(http: HttpClient, driver: BackendDriver, admin: Identity, ledger: CleanupLedger, timeoutSeconds: number): Promise<string | undefined> {
+  if (!ledger.outstanding().length) return undefined;
+  const client = http.sibling();
+  const cleaner = new BackendDriver(driver.baseUrl, driver.profile, client, driver.clientId);
+  cleaner.endpoints = driver.endpoints;
+  let transportFailures = 0;
+  let gaveUp = false;
+  let lastFailure = '';
+  try {
+    await ledger.revokeAll(async (id) => {
+      if (gaveUp) return false;
+      try {
+        const answer = await cleaner.revokeKey(bearer(admin.key), id);
+        transportFailures = 0;
+        return answer.status >= 200 && answer.status < 300;
+      } catch (error) {
+        if (error instanceof TransportError) {
+          transportFailures += 1;
+          lastFailure = error.message;
+          // Choice: one timeout (a full --timeout already spent) or two other transport failures
+          // in a row mean the target is gone; waiting that long for every key would hold the exit.
+          gaveUp = error.failure === 'timeout' || transportFailures >= 2;
+        }
+        return false;
+      }
+    });
+  } finally {
+    client.close();
+  }
+  return gaveUp
+    ? `cleanup: the target stopped answering (${lastFailure}); the remaining keys were not revoked (timeout ${timeoutSeconds} s per request)`
+    : undefined;
 }
 
 /** The last report assembled (for tests and the replay command). */
@@ -228,16 +303,30 @@ function validateTargetOptions(options: BackendOptions): void {
   }
 }
 
-async function openSession(driver: BackendDriver, options: BackendOptions, redactor: Redactor, ledger: CleanupLedger, signal: AbortSignal): Promise<BackendSession> {
-  const identities: { admin?: Identity; user?: Identity } = {};
-  for (const role of ['admin', 'user'] as const) {
-    const given = role === 'admin' ? options.adminKey : options.userKey;
-    if (given) identities[role] = { key: given };
-    else if (driver.hasTestHooks) identities[role] = await hookIdentity(driver, role, redactor, ledger);
+async function openSession(
+  driver: BackendDriver,
+  options: BackendOptions,
+  redactor: Redactor,
+  ledger: CleanupLedger,
+  identities: { admin?: Identity; user?: Identity },
+  signal: AbortSignal,
+): Promise<BackendSession> {
+  // Given keys are checked before anything is minted: a rejected key ends the run (exit 3) with
+  // nothing left behind on the target. A key a check would use with a 401 yields only bogus
+  // verdicts (e.g. AK-11 expects 403 from the user key).
+  for (const [role, key, option] of [
+    ['admin', options.adminKey, '--admin-key / EKSO_ADMIN_API_KEY'],
+    ['user', options.userKey, '--user-key / EKSO_USER_API_KEY'],
+  ] as const) {
+    if (!key) continue;
+    const probe = await driver.probe(bearer(key));
+    if (probe.status === 401) throw new TargetUnusableError(`the ${role} key (${option}) was rejected with 401`);
   }
-  if (options.adminKey) {
-    const probe = await driver.probe(bearer(options.adminKey));
-    if (probe.status === 401) throw new TargetUnusableError('the admin key (--admin-key / EKSO_ADMIN_API_KEY) was rejected with 401');
+  if (options.adminKey) identities.admin = { key: options.adminKey };
+  if (options.userKey) identities.user = { key: options.userKey };
+  // The admin identity first: it is what revokes everything else at the end.
+  for (const role of ['admin', 'user'] as const) {
+    if (!identities[role] && driver.hasTestHooks) identities[role] = await hookIdentity(driver, role, redactor, ledger);
   }
   const hooks = driver.hasTestHooks ? new HookTokenSource(driver) : undefined;
   const command = options.tokenCommand ? new CommandTokenSource(options.tokenCommand, driver, redactor) : undefined;
@@ -269,7 +358,10 @@ async function openSession(driver: BackendDriver, options: BackendOptions, redac
 async function hookIdentity(driver: BackendDriver, role: UserRole, redactor: Redactor, ledger: CleanupLedger): Promise<Identity> {
   const response = await driver.hookApiKey(role, `ekso-conformance ${role} ${new Date().toISOString()}`);
   const parsed = parseWire(MintResponse, response.json);
-  if (response.status !== 200 || !parsed.ok) throw new TargetUnusableError(`the test hook /api-key answered ${response.status}: cannot obtain the ${role} identity`);
+  if (response.status !== 200 || !parsed.ok) {
+    const why = response.status !== 200 ? `answered ${response.status}` : `answered ${response.status} without {id, rawKey} (${parsed.ok ? '' : parsed.error})`;
+    throw new TargetUnusableError(`the test hook /api-key ${why}: cannot obtain the ${role} identity`);
+  }
   redactor.add(parsed.value.rawKey);
   ledger.recordMint(parsed.value.id, `${role} identity`, role === 'admin' ? { last: true } : {});
   return { key: parsed.value.rawKey, id: parsed.value.id };

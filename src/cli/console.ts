@@ -51,7 +51,8 @@ export class ConsoleOutput {
     if (this.options.quiet && result.status !== 'failed') return;
     const label = { passed: this.paint('green', 'PASS'), failed: this.paint('red', 'FAIL'), skipped: this.paint('grey', 'SKIP'), inconclusive: this.paint('yellow', 'INCO') }[result.status];
     const runs = result.status === 'skipped' ? '' : `${result.runs} run${result.runs === 1 ? '' : 's'}, ${(result.durationMs / 1000).toFixed(1)} s`;
-    const note = result.message && result.status !== 'passed' ? ` — ${result.message}` : '';
+    // One line per check, whatever the target put in the message (bodies may hold line breaks).
+    const note = result.message && result.status !== 'passed' ? ` — ${singleLine(result.message)}` : '';
     this.line(`  ${label} ${result.id.padEnd(30)} ${runs}${note}`);
     if (result.status === 'failed' && this.options.verbose) {
       if (result.expected) this.line(`       expected: ${result.expected}`);
@@ -64,7 +65,13 @@ export class ConsoleOutput {
   summary(report: Report, written: readonly string[]): void {
     const s = report.summary;
     const verdict =
-      report.exitCode === 0 ? this.paint('green', 'conformant') : report.exitCode === 4 ? this.paint('yellow', 'inconclusive') : this.paint('red', 'NOT conformant');
+      report.exitCode === 0
+        ? this.paint('green', 'conformant')
+        : report.exitCode === 4
+          ? this.paint('yellow', 'inconclusive')
+          : report.exitCode === 3
+            ? this.paint('yellow', 'target unusable, no check ran')
+            : this.paint('red', 'NOT conformant');
     this.line(
       `${this.paint('bold', 'ekso-conformance')} ${report.mode}: ${verdict} — requirements: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped, ${s.inconclusive} inconclusive, ${s.notCovered} not covered (policy ${report.policy}, seed ${report.seed})`,
     );
@@ -73,9 +80,15 @@ export class ConsoleOutput {
       this.line(`  cleanup: ${c.minted} keys minted, ${c.revoked} revoked, ${c.leaked} leaked`);
     }
     for (const failed of report.checks.filter((c) => c.status === 'failed')) {
-      this.line(`  ${this.paint('red', 'failed')} ${failed.id}: ${failed.message ?? ''}`);
+      this.line(`  ${this.paint('red', 'failed')} ${failed.id}: ${singleLine(failed.message ?? '')}`);
       if (failed.replay) this.line(`    replay: ${failed.replay}`);
     }
     if (written.length) this.line(`  reports: ${written.join(', ')}`);
   }
+}
+
+/** Line breaks and other control characters shown as escapes, so one message stays one line. */
+function singleLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }

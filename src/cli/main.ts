@@ -8,7 +8,7 @@ import { REPORTERS, type ReporterName } from '../report/write.js';
 import { runBackendCommand } from './backend-command.js';
 import { ConsoleOutput } from './console.js';
 import * as parse from './options.js';
-import type { CommonOptions } from './run-common.js';
+import { oneLine, type CommonOptions } from './run-common.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream;
@@ -20,15 +20,15 @@ const DEFAULT_IO: Io = { stdout: process.stdout, stderr: process.stderr };
 function addCommonOptions(command: Command): Command {
   return command
     .option('--out <dir>', 'report folder', './reports')
-    .option('--reporter <list>', `comma list of ${REPORTERS.join(',')}`, parse.reporters, [...REPORTERS] as ReporterName[])
+    .addOption(new Option('--reporter <list>', 'comma list of json,junit,md,html').argParser(parse.reporters).default([...REPORTERS] as ReporterName[], 'all four'))
     .option('--seed <n>', 'base seed (default: random, always printed and recorded)', parse.seed)
     .option('--num-runs <n>', 'fast-check runs per property (default: chosen per check)', parse.positiveInt)
     .option('--check <glob>', 'run only matching check ids or requirement ids (RT-*, AK-08, rt.*); comma list', parse.checkPatterns)
     .option('--max-time <sec>', 'stop starting new runs after SEC seconds (unfinished checks: inconclusive)', parse.positiveNumber)
-    .option('--policy <p>', 'refresh-token policy: strict (Ekso\'s) or grace=<seconds>', parse.policy, STRICT)
-    .option('--strict', 'SHOULD failures also fail the run', false)
-    .option('--quiet', 'print only failures and the summary', false)
-    .option('--verbose', 'print steps of failures and debug detail', false)
+    .addOption(new Option('--policy <p>', "refresh-token policy: strict (Ekso's) or grace=<seconds>").argParser(parse.policy).default(STRICT, 'strict'))
+    .option('--strict', 'SHOULD failures also fail the run')
+    .option('--quiet', 'print only failures and the summary')
+    .option('--verbose', 'print steps of failures and debug detail')
     .option('--no-color', 'no colours (also NO_COLOR)')
     .option('--baseline <file>', 'expected failures (check or requirement ids); a listed entry that passes fails the run as stale')
     .option('--shard <i/n>', 'run the i-th of n deterministic slices of the checks (combine with merge)', parse.shard)
@@ -64,7 +64,12 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
     .description('Spec-driven conformance checks of Ekso authentication: backends (the harness is the client) and SDKs (the harness is the server).')
     .version('0.1.0', '--version')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // One line per error, also when commander adds a suggestion ("(Did you mean --rate?)").
+      outputError: (s, write) => write(`${oneLine(s)}\n`),
+    })
     .showSuggestionAfterError(true);
 
   addCommonOptions(
@@ -82,14 +87,14 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
       .option('--rate <rps>', 'request rate cap (default 40/s off loopback, none on loopback)', parse.positiveNumber)
       .option('--concurrency <k>', 'most requests in flight at once', parse.positiveInt, 8)
       .option('--timeout <sec>', 'per request', parse.positiveNumber, 30)
-      .option('--check-rate-limit', 'opt in to ERR-04 (bursts past the target\'s rate limit)', false)
-      .option('--insecure', 'allow http:// to a non-loopback host', false)
+      .option('--check-rate-limit', "opt in to ERR-04 (bursts past the target's rate limit)")
+      .option('--insecure', 'allow http:// to a non-loopback host')
       .option('--server-cmd <cmd>', 'start the target as a process first (with --ready-url, --ready-timeout); stop it at the end')
       .option('--ready-url <url>', 'URL that answers once the started target is ready', parse.url)
       .option('--ready-timeout <sec>', 'how long to wait for the started target', parse.positiveNumber, 60)
       .option('--image <image>', 'start the target as a container (testcontainers, host network)')
       .option('--image-port <n>', 'port the container listens on (host network)', parse.port)
-      .option('--image-env <K=V>', 'environment of the container (repeatable)', parse.keyValue, {})
+      .addOption(new Option('--image-env <K=V>', 'environment of the container (repeatable)').argParser(parse.keyValue).default({}, 'none'))
       .option('--mutant <name>', 'test a named broken variant of the embedded reference backend (see list --mutants)'),
   ).action(async (raw: Record<string, unknown>) =>
     run(() =>

@@ -21,6 +21,16 @@ export async function mergeReports(reports: readonly Report[]): Promise<Report> 
     if (r.policy !== first.policy) throw new Error(`cannot merge reports of different policies (${first.policy}, ${r.policy})`);
   }
   const seeds = new Set(reports.map((r) => r.seed));
+  const shardCounts = new Set(reports.map((r) => r.shard?.count).filter((n): n is number => n !== undefined));
+  if (shardCounts.size > 1) diagnostics.push(`the reports come from different shard splits (${[...shardCounts].map((n) => `of ${n}`).join(', ')})`);
+  else if (shardCounts.size === 1) {
+    const count = [...shardCounts][0]!;
+    const present = new Set(reports.map((r) => r.shard?.index));
+    const absent = Array.from({ length: count }, (_, k) => k + 1).filter((i) => !present.has(i));
+    if (absent.length) diagnostics.push(`shard${absent.length > 1 ? 's' : ''} ${absent.map((i) => `${i}/${count}`).join(', ')} not among the merged reports: their checks count as not run`);
+  }
+  const baselines = new Set(reports.map((r) => JSON.stringify([...(r.baseline?.expected ?? [])].sort())));
+  if (baselines.size > 1) diagnostics.push('the shards ran with different --baseline files: the first one is applied to the merged report');
   if (seeds.size > 1) diagnostics.push(`the shards ran with different seeds (${[...seeds].join(', ')}): give every shard the same --seed to make the merge equal a single run`);
   const byId = new Map<string, CheckResult>();
   for (const r of reports) {
@@ -53,7 +63,8 @@ export async function mergeReports(reports: readonly Report[]): Promise<Report> 
       revoked: reports.reduce((n, r) => n + r.cleanup.revoked, 0),
       leaked: reports.reduce((n, r) => n + r.cleanup.leaked, 0),
     },
-    diagnostics: [...diagnostics, ...reports.flatMap((r) => (r.diagnostics ?? []).filter((d) => !d.startsWith('stale baseline entry')))],
+    // Baseline notes are recomputed on the union; other notes (log tails, cleanup) are kept once.
+    diagnostics: [...new Set([...diagnostics, ...reports.flatMap((r) => (r.diagnostics ?? []).filter((d) => !/^(stale|unknown) baseline entry/.test(d)))])],
     interrupted: reports.some((r) => r.interrupted),
     ...(baseline ? { baseline: { file: baseline.file, entries: baseline.expected } } : {}),
   });

@@ -2,7 +2,8 @@
  * What the `backend` and `sdk` commands share: check selection (`--check`, `--shard`), baselines,
  * Ctrl-C handling, the replay command line, and writing the reports whatever happened.
  */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import type { CheckDefinition } from '../engine/check.js';
 import type { Policy } from '../model/policy.js';
 import type { Report } from '../report/schema.js';
@@ -128,4 +129,22 @@ export async function writeAll(report: Report, options: Pick<CommonOptions, 'out
     const written = (error as { written?: string[] }).written;
     return written ?? [];
   }
+}
+
+/**
+ * Creates the report folder before the run starts: a run whose reports cannot be written is a
+ * configuration error (exit 2), found before any request rather than after the whole run.
+ */
+export async function prepareOutDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`cannot write reports to ${dir} (--out): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** Folds a message onto one line (console diagnostics are one line each). */
+export function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }

@@ -34,6 +34,7 @@ export interface ServerTargetOptions {
 export const TAIL_LINES = 40;
 
 export async function startServerTarget(options: ServerTargetOptions, redactor: Redactor, output: ConsoleOutput, signal: AbortSignal): Promise<StartedTarget> {
+  registerTargetSecrets(options, redactor);
   if (options.serverCmd) return startProcess(options, redactor, output, signal);
   if (options.image) {
     const { startContainer } = await import('./container.js');
@@ -72,6 +73,18 @@ export class LogTail {
 }
 
 const SECRET_ASSIGNMENT = /\b([A-Za-z0-9_.-]*(?:key|token|secret|passw(?:or)?d|pwd|credential|auth)[A-Za-z0-9_.-]*)(["']?\s*[=:]\s*["']?)([^\s"',;]{8,})/gi;
+
+/**
+ * A command line may carry the target's secrets inline (`DB_PASSWORD=… npm start`), and so may
+ * `--image-env`: they are registered with the redactor, so that the recorded options, the replay
+ * command, the console and the log tail show only fingerprints.
+ */
+export function registerTargetSecrets(options: Pick<ServerTargetOptions, 'serverCmd' | 'imageEnv'>, redactor: Redactor): void {
+  for (const match of (options.serverCmd ?? '').matchAll(SECRET_ASSIGNMENT)) redactor.add(match[3]);
+  for (const [name, value] of Object.entries(options.imageEnv ?? {})) {
+    if (new RegExp(SECRET_ASSIGNMENT.source, 'i').test(`${name}=${value}`)) redactor.add(value);
+  }
+}
 
 export function redactLogLine(line: string, redactor: Redactor): string {
   return redactor.text(line).replace(SECRET_ASSIGNMENT, (match, name: string, sep: string, value: string) => (value.includes('…(len=') ? match : `${name}${sep}${fingerprint(value)}`));

@@ -4,7 +4,7 @@
  */
 import type { CheckResult, Mode, Report } from '../report/schema.js';
 import type { CheckDefinition } from './check.js';
-import { computeRequirementVerdicts, exitCodeFor, staleBaselineEntries, summarize } from './verdicts.js';
+import { computeRequirementVerdicts, exitCodeFor, staleBaselineEntries, summarize, unknownBaselineEntries } from './verdicts.js';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -47,7 +47,8 @@ export function assembleReport(input: AssembleInput): Report {
   });
   // Baselined checks do not fail the run either.
   const checks = input.checks;
-  const stale = input.baseline ? staleBaselineEntries(baselineEntries, checks, requirements) : [];
+  const stale = input.baseline ? staleBaselineEntries(baselineEntries, checks, requirements, input.coverage) : [];
+  const unknown = input.baseline ? unknownBaselineEntries(baselineEntries, input.coverage) : [];
   const exitCode = exitCodeFor({ verdicts: requirements, strict: input.strict, staleBaseline: stale });
   return {
     schemaVersion: 1,
@@ -66,7 +67,11 @@ export function assembleReport(input: AssembleInput): Report {
     requirements,
     checks,
     cleanup: input.cleanup,
-    diagnostics: [...input.diagnostics, ...stale.map((s) => `stale baseline entry: ${s} now passes — remove it from ${input.baseline?.file}`)],
+    diagnostics: [
+      ...input.diagnostics,
+      ...stale.map((s) => `stale baseline entry: ${s} now passes — remove it from ${input.baseline?.file}`),
+      ...unknown.map((u) => `unknown baseline entry: ${u} names no ${input.mode} check and no requirement (see \`ekso-conformance list\`)`),
+    ],
     ...(input.baseline ? { baseline: { file: input.baseline.file, expected: baselineEntries, stale } } : {}),
   };
 }

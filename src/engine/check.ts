@@ -6,7 +6,7 @@
  */
 import type fc from 'fast-check';
 import type { RequirementId } from '../spec/requirements.js';
-import type { RecordedExchange } from './transcript.js';
+import type { LazyExchange, RecordedExchange } from './transcript.js';
 
 export type Mode = 'backend' | 'sdk';
 
@@ -42,7 +42,7 @@ export interface CheckProperty {
 /** One execution of the property (one run, or one shrinking attempt). */
 export interface Execution {
   readonly steps: string[];
-  readonly transcript: RecordedExchange[];
+  readonly transcript: Array<RecordedExchange | LazyExchange>;
 }
 
 export interface CheckContext {

@@ -15,7 +15,7 @@ import type { CheckResult } from '../report/schema.js';
 import { requirement } from '../spec/requirements.js';
 import type { CheckContext, CheckDefinition, CheckProperty, Execution } from './check.js';
 import { Inconclusive, Skip, Violation } from './outcomes.js';
-import type { ExchangeSink, RecordedExchange } from './transcript.js';
+import { materialize, type ExchangeSink, type LazyExchange, type RecordedExchange } from './transcript.js';
 
 export interface RunnerOptions {
   baseSeed: number;
@@ -64,6 +64,8 @@ export class CheckRun<Env> implements CheckContext {
   readonly signal: AbortSignal;
   private current: Execution = { steps: [], transcript: [] };
   lastFailure: Execution | undefined;
+  /** When the first failing execution ended (epoch ms): detection time, before shrinking. */
+  firstFailureAt: number | undefined;
   /** Executions of the predicate that really started (fast-check also counts the ones skipped). */
   executions = 0;
   /** Set when a run ends in Skip or Inconclusive: later runs return at once. */
@@ -92,7 +94,7 @@ export class CheckRun<Env> implements CheckContext {
   }
 
   /** The sink of the current execution's transcript. */
-  readonly sink: ExchangeSink = { record: (exchange: RecordedExchange) => void this.current.transcript.push(exchange) };
+  readonly sink: ExchangeSink = { record: (exchange: RecordedExchange | LazyExchange) => void this.current.transcript.push(exchange) };
 
   private outOfTime(): boolean {
     return this.signal.aborted || (this.options.deadline !== undefined && Date.now() > this.options.deadline);
@@ -120,6 +122,7 @@ export class CheckRun<Env> implements CheckContext {
           return;
         }
         this.lastFailure = this.current;
+        this.firstFailureAt ??= Date.now();
         throw error;
       }
     };
@@ -143,11 +146,22 @@ export class CheckRun<Env> implements CheckContext {
 export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, options: RunnerOptions): Promise<CheckResult> {
   const started = Date.now();
   const run = new CheckRun(check, options);
+  // A check's own hooks may throw (a bug, or a target answer nobody foresaw): that ends this
+  // check as inconclusive, never the whole run (H-05).
+  let setupError: string | undefined;
+  let active: readonly string[] = check.requirements;
+  let skipReason: string | null = null;
+  try {
+    active = check.requirementsFor?.(env) ?? check.requirements;
+    skipReason = check.skipReason?.(env) ?? null;
+  } catch (error) {
+    setupError = `check could not start: ${(error as Error)?.message ?? String(error)}`;
+  }
   const base = {
     id: check.id,
     title: check.title,
     group: groupOf(check.requirements[0]),
-    requirements: [...(check.requirementsFor?.(env) ?? check.requirements)],
+    requirements: [...active],
     seed: run.seed,
   };
   const finish = (result: Omit<CheckResult, keyof typeof base | 'durationMs'>): CheckResult => ({
@@ -156,7 +170,7 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
     durationMs: Date.now() - started,
   });
 
-  const skipReason = check.skipReason?.(env) ?? null;
+  if (setupError) return finish({ status: 'inconclusive', runs: 0, message: setupError });
   if (skipReason) return finish({ status: 'skipped', runs: 0, message: skipReason });
   if (run.signal.aborted || (options.deadline !== undefined && Date.now() > options.deadline)) {
     return finish({ status: 'inconclusive', runs: 0, message: options.signal?.aborted ? 'not run: interrupted' : 'not run: --max-time reached' });
@@ -168,7 +182,7 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
   } catch (error) {
     const stop = error instanceof Skip ? { kind: 'skip' as const, message: error.reason } : null;
     if (stop) return finish({ status: 'skipped', runs: 0, message: stop.message });
-    return finish({ status: 'inconclusive', runs: 0, message: `check could not start: ${(error as Error).message}` });
+    return finish({ status: 'inconclusive', runs: 0, message: `check could not start: ${(error as Error)?.message ?? String(error)}` });
   }
 
   options.setSink(run.sink);
@@ -187,7 +201,7 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
       timeout: options.executionTimeoutMs ?? 180_000,
     });
   } catch (error) {
-    return finish({ status: 'inconclusive', runs: 0, message: `harness error: ${(error as Error).message}` });
+    return finish({ status: 'inconclusive', runs: 0, message: `harness error: ${(error as Error)?.message ?? String(error)}` });
   } finally {
     clearTimeout(deadlineTimer);
     options.setSink({ record() {} });
@@ -207,7 +221,7 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
         runs: details.numRuns,
         message: `check error: ${(error as Error)?.message ?? String(error)}`,
         steps: failure.steps,
-        transcript: failure.transcript,
+        transcript: failure.transcript.map(materialize),
         ...(path ? { path } : {}),
       });
     }
@@ -224,8 +238,9 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
       ...(path ? { path } : {}),
       ...(replayPath ? { replayPath } : {}),
       numShrinks: details.numShrinks,
+      ...(run.firstFailureAt ? { firstFailureMs: run.firstFailureAt - started } : {}),
       steps: failure.steps,
-      transcript: failure.transcript,
+      transcript: failure.transcript.map(materialize),
       ...(options.replayCommand ? { replay: options.replayCommand(replayInfo) } : {}),
     });
   }

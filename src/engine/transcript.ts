@@ -8,9 +8,19 @@ export interface RecordedExchange {
   durationMs: number;
 }
 
+/**
+ * An exchange whose redaction is deferred: most executions pass and their transcripts are thrown
+ * away, so the (costly) redaction runs only for the one transcript a report shows.
+ */
+export type LazyExchange = () => RecordedExchange;
+
 /** Receives exchanges as they happen; the check runner points it at the current execution. */
 export interface ExchangeSink {
-  record(exchange: RecordedExchange): void;
+  record(exchange: RecordedExchange | LazyExchange): void;
+}
+
+export function materialize(exchange: RecordedExchange | LazyExchange): RecordedExchange {
+  return typeof exchange === 'function' ? exchange() : exchange;
 }
 
 export const DISCARD: ExchangeSink = { record() {} };

@@ -114,17 +114,30 @@ export function exitCodeFor({ verdicts, strict, staleBaseline = [] }: ExitInput)
 /**
  * Baseline entries that did not fail this run ("stale"). An entry naming a check or requirement
  * that was skipped or not run is tolerated, not stale: only a demonstrated pass makes it stale.
+ * A requirement entry is stale only when every check covering it ran (`coverage`): a shard or a
+ * `--check` selection that ran one of its checks has not shown that the requirement now passes —
+ * another shard may still fail it, and `merge` judges the union.
  */
 export function staleBaselineEntries(
   baseline: readonly string[],
   checks: readonly CheckResult[],
   verdicts: readonly RequirementVerdict[],
+  coverage?: ReadonlyMap<string, readonly string[]>,
 ): string[] {
-  return baseline.filter((entry) => {
+  const ran = new Set(checks.map((c) => c.id));
+  return [...new Set(baseline)].filter((entry) => {
     const check = checks.find((c) => c.id === entry);
     if (check) return check.status === 'passed';
     const verdict = verdicts.find((v) => v.id === entry);
-    if (verdict) return verdict.status === 'passed';
-    return false;
+    if (!verdict || verdict.status !== 'passed') return false;
+    const covering = coverage?.get(entry) ?? [];
+    return covering.every((id) => ran.has(id));
   });
+}
+
+/** Baseline entries that name neither a check of this mode's catalogue nor any requirement (typos). */
+export function unknownBaselineEntries(baseline: readonly string[], coverage: ReadonlyMap<string, readonly string[]>): string[] {
+  const known = new Set<string>(REQUIREMENTS.map((r) => r.id));
+  for (const checks of coverage.values()) for (const id of checks) known.add(id);
+  return [...new Set(baseline)].filter((entry) => !known.has(entry));
 }

@@ -46,6 +46,8 @@ export const CheckResultSchema = z.object({
   path: z.string().optional(),
   replayPath: z.string().optional(),
   numShrinks: z.number().int().optional(),
+  /** Milliseconds from the check's start to the first failing run (before shrinking). */
+  firstFailureMs: z.number().nonnegative().optional(),
   /** The shrunk minimal sequence of steps of the failing run. */
   steps: z.array(z.string()).optional(),
   /** Redacted HTTP transcript of the failing run. */

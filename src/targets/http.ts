@@ -204,7 +204,8 @@ export class HttpClient {
   private record(request: HttpRequest, started: number, response?: HttpResponse, error?: TransportError): void {
     const r = this.options.redactor;
     harvestSecrets(r, request, response);
-    const exchange: RecordedExchange = {
+    const finished = Date.now();
+    this.sink.record((): RecordedExchange => ({
       at: new Date(started).toISOString(),
       request: {
         method: request.method,
@@ -216,9 +217,8 @@ export class HttpClient {
         ? { response: { status: response.status, headers: redactHeaders(r, response.headers), body: clip(redactBody(r, response.text)) } }
         : {}),
       ...(error ? { error: r.text(error.message) } : {}),
-      durationMs: Date.now() - started,
-    };
-    this.sink.record(exchange);
+      durationMs: finished - started,
+    }));
   }
 
   close(): void {

@@ -107,9 +107,10 @@ export class BackendDriver {
         return undefined;
       }
       if (url.origin !== origin) {
+        const consequence = key === 'ekso_conformance_test_hooks' ? 'the test hooks are not used' : 'checks that need it are inconclusive';
         notes.push(
           `discovery advertises ${key} on another origin (${url.origin}): not followed, the harness only sends requests to ${origin} (H-06); ` +
-            `checks that need it are inconclusive (name it in --profile if it really belongs to the target)`,
+            `${consequence} (name it in --profile if it really belongs to the target)`,
         );
       }
       return url.toString();

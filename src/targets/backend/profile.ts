@@ -57,7 +57,7 @@ export function validateProfile(value: unknown, source = 'profile'): Profile {
   const result = ProfileSchema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `${k}: unknown key`).join('; ');
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => `${[...issue.path.map(String), k].join('.')}: unknown key`).join('; ');
     const key = issue.path.map(String).join('.') || '(root)';
     return `${key}: ${issue.message}`;
   });

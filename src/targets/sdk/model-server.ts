@@ -336,7 +336,8 @@ export class ModelServer {
 
   private recordExchange(request: ServerRequest, started: number, response?: ServerResponse, error?: string): void {
     const r = this.redactor;
-    this.sink.record({
+    const finished = Date.now();
+    this.sink.record(() => ({
       at: new Date(started).toISOString(),
       request: {
         method: request.method,
@@ -346,8 +347,8 @@ export class ModelServer {
       },
       ...(response ? { response: { status: response.status, headers: r.value(response.headers), body: r.text(response.body) } } : {}),
       ...(error ? { error } : {}),
-      durationMs: Date.now() - started,
-    });
+      durationMs: finished - started,
+    }));
   }
 
   // ---- HTTP ------------------------------------------------------------------------------

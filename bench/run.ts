@@ -1,0 +1,243 @@
+/**
+ * `npm run bench`: measures speed (never asserted by tests). Prints a table, writes
+ * bench/results.json and refreshes the figures in README.md between the bench markers.
+ *
+ * 1. Transport throughput: the harness's HTTP client (rate limiter, redaction, transcript) against
+ *    a bare `fetch` loop hitting the same endpoint of the in-process reference backend.
+ * 2. Wall time of the full default backend run and SDK run against the embedded references.
+ * 3. Per mutant, over 10 seeds: median runs and milliseconds to the first failure and to the
+ *    shrunk counterexample (only the checks covering the broken requirements run).
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runBackendCommand } from '../src/cli/backend-command.js';
+import { checkPatterns } from '../src/cli/options.js';
+import { runSdkCommand } from '../src/cli/sdk-command.js';
+import { Redactor } from '../src/engine/redact.js';
+import { parsePolicy, STRICT } from '../src/model/policy.js';
+import { BACKEND_MUTANTS, SDK_MUTANTS } from '../src/mutants/index.js';
+import { createReferenceBackend } from '../src/reference/backend/index.js';
+import type { Report } from '../src/report/schema.js';
+import { bearer, BackendDriver } from '../src/targets/backend/driver.js';
+import { HttpClient } from '../src/targets/http.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SEEDS = Array.from({ length: 10 }, (_, i) => i + 1);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (!sorted.length) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Runs `task` with stderr silenced (the commands print progress there). */
+async function silently<T>(task: () => Promise<T>): Promise<T> {
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    return await task();
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+/** The same request with node:http and a keep-alive agent, nothing else: the other physical limit. */
+function bareNodeHttp(url: string, key: string, requests: number): () => Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const once = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request(url, { agent, headers: { authorization: `Bearer ${key}`, accept: 'application/json' } }, (res) => {
+        res.on('data', () => undefined);
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  return async () => {
+    const started = performance.now();
+    for (let i = 0; i < requests; i++) await once();
+    return requests / ((performance.now() - started) / 1000);
+  };
+}
+
+async function transport(): Promise<{ bareRps: number; bareFetchRps: number; bareNodeHttpRps: number; harnessRps: number; ratio: number; requests: number }> {
+  const backend = createReferenceBackend({ testHooks: true });
+  const { baseUrl } = await backend.listen(0, '127.0.0.1');
+  const key = backend.bootstrap.adminKey;
+  const url = `${baseUrl}/api/field`;
+  const requests = 3000;
+  const bare = async () => {
+    const started = performance.now();
+    for (let i = 0; i < requests; i++) {
+      const response = await fetch(url, { headers: { authorization: `Bearer ${key}`, accept: 'application/json' } });
+      await response.arrayBuffer();
+    }
+    return requests / ((performance.now() - started) / 1000);
+  };
+  const client = new HttpClient({ redactor: new Redactor(), allowedOrigins: [baseUrl], ratePerSecond: null, concurrency: 8, timeoutMs: 30_000 });
+  const recorded: unknown[] = [];
+  client.sink = { record: (e) => void recorded.push(e) };
+  const driver = new BackendDriver(baseUrl, {}, client, 'ekso-cli');
+  const harness = async () => {
+    const started = performance.now();
+    for (let i = 0; i < requests; i++) {
+      await driver.probe(bearer(key));
+      if (recorded.length > 200) recorded.length = 0; // a check keeps only its current execution
+    }
+    return requests / ((performance.now() - started) / 1000);
+  };
+  const nodeHttp = bareNodeHttp(url, key, requests);
+  // Warm every path up, then alternate to share any drift of the machine.
+  await bare();
+  await nodeHttp();
+  await harness();
+  const bareRuns: number[] = [];
+  const nodeRuns: number[] = [];
+  const harnessRuns: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    bareRuns.push(await bare());
+    nodeRuns.push(await nodeHttp());
+    harnessRuns.push(await harness());
+  }
+  client.close();
+  await backend.close();
+  const bareFetchRps = median(bareRuns);
+  const bareNodeHttpRps = median(nodeRuns);
+  const harnessRps = median(harnessRuns);
+  // The physical limit is the faster of the two bare loops.
+  const bareRps = Math.max(bareFetchRps, bareNodeHttpRps);
+  return { bareRps, bareFetchRps, bareNodeHttpRps, harnessRps, ratio: harnessRps / bareRps, requests };
+}
+
+async function report(out: string): Promise<Report> {
+  return JSON.parse(await readFile(join(out, 'ekso-conformance.json'), 'utf8')) as Report;
+}
+
+const COMMON = { reporter: ['json' as const], policy: STRICT, strict: false, quiet: true, verbose: false, color: false };
+
+async function fullRuns(): Promise<{ backendMs: number; sdkMs: number; backendRequests?: number }> {
+  const backend: number[] = [];
+  const sdk: number[] = [];
+  for (const seed of [1, 2, 3]) {
+    const out = await mkdtemp(join(tmpdir(), 'ekso-bench-'));
+    let started = performance.now();
+    await silently(() => runBackendCommand({ ...COMMON, out, seed, clientId: 'ekso-cli', concurrency: 8, timeout: 30, checkRateLimit: false, insecure: false, readyTimeout: 30 }));
+    backend.push(performance.now() - started);
+    started = performance.now();
+    await silently(() => runSdkCommand({ ...COMMON, out, seed, timeout: 30 }));
+    sdk.push(performance.now() - started);
+    await rm(out, { recursive: true, force: true });
+  }
+  return { backendMs: median(backend), sdkMs: median(sdk) };
+}
+
+interface MutantFigure {
+  side: 'backend' | 'sdk';
+  name: string;
+  breaks: readonly string[];
+  detected: number;
+  seeds: number;
+  medianRuns: number;
+  medianFirstFailureMs: number;
+  medianShrunkMs: number;
+}
+
+async function mutantFigures(): Promise<MutantFigure[]> {
+  const figures: MutantFigure[] = [];
+  const measure = async (side: 'backend' | 'sdk', name: string, breaks: readonly string[], run: (seed: number, out: string) => Promise<number>) => {
+    const runs: number[] = [];
+    const first: number[] = [];
+    const shrunk: number[] = [];
+    let detected = 0;
+    for (const seed of SEEDS) {
+      const out = await mkdtemp(join(tmpdir(), 'ekso-bench-'));
+      await silently(() => run(seed, out));
+      const r = await report(out);
+      await rm(out, { recursive: true, force: true });
+      const failing = r.checks.filter((c) => c.status === 'failed' && (c.failedRequirements ?? []).some((id) => breaks.includes(id)));
+      if (!failing.length) continue;
+      detected += 1;
+      const fastest = failing.reduce((a, b) => ((a.firstFailureMs ?? a.durationMs) <= (b.firstFailureMs ?? b.durationMs) ? a : b));
+      runs.push(fastest.runs);
+      first.push(fastest.firstFailureMs ?? fastest.durationMs);
+      shrunk.push(fastest.durationMs);
+    }
+    figures.push({ side, name, breaks, detected, seeds: SEEDS.length, medianRuns: median(runs), medianFirstFailureMs: median(first), medianShrunkMs: median(shrunk) });
+  };
+  for (const m of BACKEND_MUTANTS) {
+    const policy = m.runWith?.policy ? parsePolicy(m.runWith.policy) ?? STRICT : STRICT;
+    await measure('backend', m.name, m.breaks, (seed, out) =>
+      runBackendCommand({
+        ...COMMON,
+        policy,
+        out,
+        seed,
+        mutant: m.name,
+        check: checkPatterns(m.breaks.join(',')),
+        checkText: m.breaks.join(','),
+        clientId: 'ekso-cli',
+        concurrency: 8,
+        timeout: 30,
+        checkRateLimit: Boolean(m.runWith?.checkRateLimit),
+        insecure: false,
+        readyTimeout: 30,
+      }),
+    );
+  }
+  for (const m of SDK_MUTANTS) {
+    await measure('sdk', m.name, m.breaks, (seed, out) => runSdkCommand({ ...COMMON, out, seed, mutant: m.name, check: checkPatterns(m.breaks.join(',')), checkText: m.breaks.join(','), timeout: 30 }));
+  }
+  return figures;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r, k) => {
+    const line = `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+    return k === 0 ? `${line}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|` : line;
+  }).join('\n');
+}
+
+async function main(): Promise<void> {
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
+  process.stdout.write(`ekso-conformance benchmark on ${machine}\n`);
+  const t = await transport();
+  process.stdout.write(`transport: bare fetch ${t.bareFetchRps.toFixed(0)} req/s, bare node:http ${t.bareNodeHttpRps.toFixed(0)} req/s, harness client ${t.harnessRps.toFixed(0)} req/s (${(t.ratio * 100).toFixed(0)} % of the faster bare loop)\n`);
+  const full = await fullRuns();
+  process.stdout.write(`full runs: backend ${(full.backendMs / 1000).toFixed(1)} s, sdk ${(full.sdkMs / 1000).toFixed(1)} s\n`);
+  const mutants = await mutantFigures();
+  const fmt = (n: number, digits = 0) => (Number.isNaN(n) ? '—' : n.toFixed(digits));
+  const mutantTable = table([
+    ['side', 'mutant', 'breaks', 'detected', 'median runs', 'median ms to first failure', 'median ms to shrunk'],
+    ...mutants.map((m) => [m.side, m.name, m.breaks.join(', '), `${m.detected}/${m.seeds}`, fmt(m.medianRuns), fmt(m.medianFirstFailureMs), fmt(m.medianShrunkMs)]),
+  ]);
+  const summary = table([
+    ['measure', 'figure', 'target'],
+    ['harness throughput / fastest bare loop (fetch or node:http; in-process reference, sequential)', `${t.harnessRps.toFixed(0)} / ${t.bareRps.toFixed(0)} req/s = ${(t.ratio * 100).toFixed(0)} %`, '≥ 70 %'],
+    ['full default backend run (embedded reference)', `${(full.backendMs / 1000).toFixed(1)} s`, '< 20 s'],
+    ['full default SDK run (reference SDK, in-process)', `${(full.sdkMs / 1000).toFixed(1)} s`, '< 20 s'],
+    ['slowest mutant detection (median ms to first failure)', mutants.length ? `${fmt(Math.max(...mutants.map((m) => (Number.isNaN(m.medianFirstFailureMs) ? Infinity : m.medianFirstFailureMs))))} ms` : '—', '< 5000 ms'],
+  ]);
+  process.stdout.write(`\n${summary}\n\n${mutantTable}\n`);
+  const results = { date: new Date().toISOString(), machine, transport: t, fullRuns: full, mutants };
+  await writeFile(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const readmePath = join(ROOT, 'README.md');
+  const readme = await readFile(readmePath, 'utf8');
+  const section = `<!-- bench:start -->\nMeasured by \`npm run bench\` on ${results.date.slice(0, 10)}, ${machine}:\n\n${summary}\n\n<details><summary>Every mutant (10 seeds each)</summary>\n\n${mutantTable}\n\n</details>\n<!-- bench:end -->`;
+  if (readme.includes('<!-- bench:start -->')) {
+    await writeFile(readmePath, readme.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, section));
+  }
+  process.stdout.write('\nwrote bench/results.json and the README figures\n');
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
