@@ -101,17 +101,23 @@ const polling: Check = {
     }),
 };
 
-const deniedExpired: Check = {
-  id: 'df.denied-expired',
-  title: 'A denied device request gets access_denied; an expired device code gets expired_token',
+const denied: Check = {
+  id: 'df.denied',
+  title: 'A denied device request gets access_denied',
   requirements: ['DF-03'],
   defaultRuns: 2,
-  exclusive: true,
   skipReason: needsApprover,
-  property: (session, ctx) =>
-    property(ctx, fc.constant(['deny', 'expire'] as const), async (ways) => {
-      for (const how of ways) await denyOrExpire(session, ctx, how);
-    }),
+  property: (session, ctx) => property(ctx, fc.constant(null), () => denyOrExpire(session, ctx, 'deny')),
+};
+
+const expired: Check = {
+  id: 'df.expired',
+  title: 'An expired device code gets expired_token',
+  requirements: ['DF-03'],
+  defaultRuns: 1,
+  exclusive: true,
+  skipReason: needsEndpoint,
+  property: (session, ctx) => property(ctx, fc.constant(null), () => denyOrExpire(session, ctx, 'expire')),
 };
 
 async function denyOrExpire(session: BackendSession, ctx: CheckContext, how: 'deny' | 'expire'): Promise<void> {
@@ -133,4 +139,4 @@ async function denyOrExpire(session: BackendSession, ctx: CheckContext, how: 'de
   expectThat(answer.response.status === 400 && answer.error === 'expired_token', 'DF-03', 'an expired device code did not get expired_token', '400 expired_token', describe(session, answer.response));
 }
 
-export const DEVICE_FLOW_CHECKS: readonly Check[] = [authorization, polling, deniedExpired];
+export const DEVICE_FLOW_CHECKS: readonly Check[] = [authorization, polling, denied, expired];

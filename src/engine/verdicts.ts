@@ -70,7 +70,16 @@ function verdictFor(req: Requirement, input: VerdictInput, baseline: ReadonlySet
       reason: inconclusive.map((c) => `${c.id}: ${c.message ?? 'inconclusive'}`).join(' | '),
     };
   }
-  if (ran.some((c) => c.status === 'passed')) return { ...base, status: 'passed', checks: checkIds };
+  if (ran.some((c) => c.status === 'passed')) {
+    // Say so when part of the coverage could not run in this configuration.
+    const skipped = ran.filter((c) => c.status === 'skipped');
+    return {
+      ...base,
+      status: 'passed',
+      checks: checkIds,
+      ...(skipped.length ? { reason: `partly: ${skipped.map((c) => `${c.id} skipped (${c.message ?? 'skipped'})`).join('; ')}` } : {}),
+    };
+  }
   // Its only checks stopped on another requirement's violation before establishing this one:
   // passing it would be a guess, so it is inconclusive (the run fails anyway).
   const stoppedEarly = ran.filter((c) => c.status === 'failed');

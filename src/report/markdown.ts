@@ -73,9 +73,15 @@ function header(report: Report): string {
 
 function requirementTables(report: Report): string {
   const out = ['## Requirements'];
+  const other: string[] = [];
   for (const [group, verdicts] of requirementsByGroup(report)) {
-    out.push('', `### ${mdText(group)} — ${groupTitle(group)}`, '', '| ID | Level | Status | Checks | Reason |', '|---|---|---|---|---|');
-    for (const v of verdicts) out.push(requirementRow(v));
+    // The other side's requirements are all skipped by design: folded away, still listed.
+    const target = verdicts.every((v) => v.side !== report.mode) ? other : out;
+    target.push('', `### ${mdText(group)} — ${groupTitle(group)}`, '', '| ID | Level | Status | Checks | Reason |', '|---|---|---|---|---|');
+    for (const v of verdicts) target.push(requirementRow(v));
+  }
+  if (other.length) {
+    out.push('', `<details><summary>${report.mode === 'backend' ? 'SDK' : 'Backend'} requirements (checked by the other mode)</summary>`, ...other, '', '</details>');
   }
   return out.join('\n');
 }
