@@ -261,14 +261,15 @@ const secrecy: Check = {
         const listing = await session.driver.listKeys(admin);
         ctx.step(`list → ${listing.status}`);
         ring.assertListingClean(listing);
-        const probes: Array<[string, Promise<HttpResponse>]> = [
-          ['an invalid mint (no name)', session.mintKey('admin', { expiresAt: null })],
-          ['a revoke of an unknown id', session.driver.revokeKey(admin, '00000000-0000-4000-8000-000000000000')],
-          ...[...ring.raw.values()].map(({ rawKey }, i): [string, Promise<HttpResponse>] => [`a request authenticated by key ${i}`, session.driver.probe(bearer(rawKey))]),
-          ...[...ring.raw.values()].map(({ id }): [string, Promise<HttpResponse>] => [`the revoke of ${id}`, session.revokeKey(id)]),
+        // One after the other: each answer is scanned, and the order (use, then revoke) is fixed.
+        const probes: Array<[string, () => Promise<HttpResponse>]> = [
+          ['an invalid mint (no name)', () => session.mintKey('admin', { expiresAt: null })],
+          ['a revoke of an unknown id', () => session.driver.revokeKey(admin, '00000000-0000-4000-8000-000000000000')],
+          ...[...ring.raw.values()].map(({ rawKey }, i): [string, () => Promise<HttpResponse>] => [`a request authenticated by key ${i}`, () => session.driver.probe(bearer(rawKey))]),
+          ...[...ring.raw.values()].map(({ id }): [string, () => Promise<HttpResponse>] => [`the revoke of ${id}`, () => session.revokeKey(id)]),
         ];
-        for (const [where, pending] of probes) {
-          const response = await pending;
+        for (const [where, send] of probes) {
+          const response = await send();
           ctx.step(`${where} → ${response.status}`);
           ring.assertNoRawKey(response, where);
         }
@@ -299,6 +300,8 @@ const permissions: Check = {
         // AK-05: a super-admin's key can mint and revoke keys.
         const childResponse = await session.mintKey(bearer(minted.rawKey), { name: childName, expiresAt: null });
         ctx.step(`that key mints "${childName}" → ${childResponse.status}`);
+        // A 401 is the fresh key not authenticating at all (AK-04), not a permission problem.
+        if (childResponse.status === 401) throw new Violation('AK-04', '2xx', describe(session, childResponse), 'a freshly minted key was not accepted at once');
         if (!is2xx(childResponse)) throw new Violation('AK-05', '2xx', describe(session, childResponse), "a super-admin's key could not mint");
         const child = mintedKey(session, childResponse);
         ring.raw.set(1, { id: child.id, rawKey: child.rawKey });
@@ -315,6 +318,10 @@ const permissions: Check = {
         const after = idsOf(await session.driver.listKeys(admin));
         const created = [...after].filter((id) => !before.has(id));
         if (created.length) throw new Violation('AK-11', 'no new key in the listing', `new key(s) ${created.join(', ')}`, 'a refused mint created a key');
+        // AK-10: revoking the child did not change whether the admin's key works (checked here,
+        // so that a failure below is the non-admin's revoke and nothing else).
+        const afterChild = authOutcome(session, await session.driver.probe(bearer(minted.rawKey)), 'AK-10', 'the admin key');
+        if (afterChild !== 'accepted') throw new Violation('AK-10', 'the key still works', 'it was rejected', "revoking another key (the child) stopped this key working");
         // AK-05: a non-admin's key cannot revoke keys either.
         const userRevoke = await session.revokeKey(minted.id, { by: 'user' });
         ctx.step(`non-admin user revokes the admin's key → ${userRevoke.status}`);
@@ -409,19 +416,24 @@ const entropy: Check = {
     }),
 };
 
-/** AK-08 / AK-09: revocation is immediate, idempotent; unknown ids are a 4xx. */
+/** AK-08 / AK-09 / AK-10: revocation is immediate, idempotent, leaves other keys alone; unknown ids are a 4xx. */
 const revocation: Check = {
   id: 'ak.revocation',
-  title: 'Revocation takes effect on the very next request, is idempotent, and unknown ids get a 4xx',
-  requirements: ['AK-08', 'AK-09'],
+  title: 'Revocation takes effect on the very next request, leaves other keys working, is idempotent, and unknown ids get a 4xx',
+  requirements: ['AK-08', 'AK-09', 'AK-10'],
   defaultRuns: 5,
   skipReason: needsAdmin,
   property: (session, ctx) =>
-    property(ctx, fc.tuple(keyName, fc.integer({ min: 1, max: 3 }), unknownId), async ([name, uses, unknown]) => {
+    property(ctx, fc.tuple(keyName, keyName, fc.integer({ min: 1, max: 3 }), unknownId), async ([name, bystanderName, uses, unknown]) => {
       const ring = new KeyRing(session);
       try {
         const minted = mintedKey(session, await session.mintKey('admin', { name, expiresAt: null }));
         ring.raw.set(0, { id: minted.id, rawKey: minted.rawKey });
+        // AK-10: a key minted after it, working before the revocation, must keep working after it.
+        const bystander = mintedKey(session, await session.mintKey('admin', { name: bystanderName, expiresAt: null }));
+        ring.raw.set(1, { id: bystander.id, rawKey: bystander.rawKey });
+        ctx.step(`mint "${bystanderName}" (a bystander)`);
+        await expectUsableAtOnce(session, bystander.rawKey, ctx);
         for (let i = 0; i < uses; i++) await session.driver.probe(bearer(minted.rawKey));
         ctx.step(`mint "${name}" and use it ${uses}×`);
         const first = await session.revokeKey(minted.id);
@@ -431,6 +443,11 @@ const revocation: Check = {
         ctx.step(`the very next request → ${next.status}`);
         if (authOutcome(session, next, 'AK-08', 'a revoked key') !== 'rejected') {
           throw new Violation('AK-08', '401', describe(session, next), 'a revoked key still authenticated the next request');
+        }
+        const other = await session.driver.probe(bearer(bystander.rawKey));
+        ctx.step(`the bystander key → ${other.status}`);
+        if (authOutcome(session, other, 'AK-10', 'the bystander key') !== 'accepted') {
+          throw new Violation('AK-10', '2xx', describe(session, other), 'revoking one key stopped another key working');
         }
         const second = await session.revokeKey(minted.id);
         ctx.step(`revoke again → ${second.status}`);
@@ -465,6 +482,7 @@ const expiry: Check = {
         const minted = mintedKey(session, await session.mintKey('admin', { name, expiresAt: new Date(expiresAt).toISOString() }));
         ring.raw.set(0, { id: minted.id, rawKey: minted.rawKey });
         ctx.step(`mint "${name}" expiring in ${formatDuration(lifetimeMs)}`);
+        await expectUsableAtOnce(session, minted.rawKey, ctx);
         // Move to one minute before the expiry instant (with a clock; otherwise we are seconds before it).
         if (session.hasClock) await session.advanceClock(Math.max(0, expiresAt - 60_000 - session.targetNow()));
         const early = await session.driver.probe(bearer(minted.rawKey));
@@ -486,6 +504,15 @@ const expiry: Check = {
   },
 };
 
+/** AK-04: a fresh key works right away, so that a later refusal is about time, not the mint. */
+async function expectUsableAtOnce(session: BackendSession, rawKey: string, ctx: CheckContext): Promise<void> {
+  const response = await session.driver.probe(bearer(rawKey));
+  ctx.step(`use it right after minting → ${response.status}`);
+  if (authOutcome(session, response, 'AK-04', 'a freshly minted key') !== 'accepted') {
+    throw new Violation('AK-04', '2xx', describe(session, response), 'a freshly minted key was not accepted at once');
+  }
+}
+
 async function waitUntil(instant: number, signal: AbortSignal): Promise<void> {
   await sleep(Math.max(0, instant - Date.now()), signal);
 }
@@ -505,6 +532,7 @@ const noExpiry: Check = {
         const minted = mintedKey(session, await session.mintKey('admin', { name, expiresAt: null }));
         ring.raw.set(0, { id: minted.id, rawKey: minted.rawKey });
         ctx.step(`mint "${name}" without expiry`);
+        await expectUsableAtOnce(session, minted.rawKey, ctx);
         let elapsed = 0;
         for (const wait of waits) {
           await session.advanceClock(wait);

@@ -150,6 +150,10 @@ const survivesRotation: Check = {
     return property(ctx, fc.tuple(fc.constantFrom(...(families.length ? families : (['Cli'] as ClientMarker[]))), fc.integer({ min: 1, max: 4 }), fc.nat()), async ([marker, rotations, n]) => {
       const caller = await MarkedCaller.create(session, marker);
       const field = pick(await coreListFields(session, caller.credential, ctx), n);
+      // The family's own marker first (CM-02 / CM-03), so that what follows is about rotation.
+      const initial = await gatedUpdate(session, caller, field);
+      ctx.step(`${marker} generation 0: gated update → ${initial.status}`);
+      judgeGate(session, caller, initial, gateRequirement(marker), 'before any rotation, the gated update');
       for (let generation = 1; generation <= rotations; generation++) {
         await caller.rotate(session, ctx);
         const response = await gatedUpdate(session, caller, field);
@@ -230,6 +234,10 @@ const spoofing: Check = {
     return property(ctx, fc.tuple(fc.constantFrom(...(gated.length ? gated : (['Sdk'] as ClientMarker[]))), fc.constantFrom(...SPOOFS), fc.nat()), async ([marker, spoof, n]) => {
       const caller = await MarkedCaller.create(session, marker);
       const field = pick(await coreListFields(session, caller.credential, ctx), n);
+      // Without the claim first (CM-01 / CM-02): CM-07 is about the claim changing the decision.
+      const plain = await gatedUpdate(session, caller, field);
+      ctx.step(`${marker}: gated update without any claim → ${plain.status}`);
+      judgeGate(session, caller, plain, gateRequirement(marker), `the metadata update of core field "${field.name}"`);
       const response = await gatedUpdate(session, caller, field, spoof);
       ctx.step(`${marker} claiming Web (${spoof.label}): gated update → ${response.status}`);
       expectPermissionDenied(session, response, 'CM-07', `a ${marker} caller claiming Web with ${spoof.label} was not refused`);

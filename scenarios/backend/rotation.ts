@@ -333,7 +333,7 @@ const isolation: Check = {
     property(ctx, fc.tuple(fc.constantFrom(...markersOrCli(session)), fc.constantFrom(...markersOrCli(session)), fc.constantFrom('replay', 'idle'), fc.integer({ min: 1, max: 3 })), async ([markerA, markerB, how, rotations]) => {
       if (how === 'idle' && !session.hasClock) return; // only replay without a clock
       const victim = new FamilyTokens(await session.newFamily(markerA));
-      const bystander = new FamilyTokens(await session.newFamily(markerB));
+      let bystander = new FamilyTokens(await session.newFamily(markerB));
       ctx.step(`families A (${markerA}) and B (${markerB}) of the same user`);
       for (let i = 0; i < rotations; i++) {
         await rotate(session, victim, ctx, 'A: refresh');
@@ -343,9 +343,13 @@ const isolation: Check = {
         const replay = await session.driver.refresh(victim.refresh[0]!);
         ctx.step(`A: replay generation 0 → ${replay.status}`);
       } else {
-        // Let A's idle window run out while B keeps rotating inside its own.
+        // Let A's idle window run out while B stays inside its own. B is a family started after
+        // the first half, so that its own window covers the rest whether or not rotations slide
+        // it (sliding is RT-09's business, not isolation's).
         const idleMs = session.options.idleWindowSeconds * 1000;
         await session.advanceClock(Math.floor(idleMs * 0.6));
+        bystander = new FamilyTokens(await session.newFamily(markerB));
+        ctx.step(`B: a new ${markerB} family of the same user`);
         await rotate(session, bystander, ctx, 'B: refresh');
         await session.advanceClock(Math.floor(idleMs * 0.6));
         ctx.step(`let A's idle window (${formatDuration(idleMs)}) run out`);
@@ -380,6 +384,10 @@ const concurrent: Check = {
       ctx.step(`${burst} concurrent refreshes of generation ${warmup} → ${answers.map((a) => a.status).join(', ')}`);
       for (const answer of answers) {
         if (answer.status >= 500) throw new Violation('RT-07', '200 or 400 for each request', describe(session, answer), 'a concurrent refresh failed with a server error');
+      }
+      // A success handing back the presented token did not rotate at all: that is RT-01, not a fork.
+      if (successes.some((p) => p.refresh_token === presented)) {
+        throw new Violation('RT-01', 'a new refresh token (rotation)', `the presented refresh token ${fingerprint(presented)} again`, 'the refresh did not rotate the refresh token');
       }
       const distinct = new Map(successes.map((p) => [p.refresh_token, p]));
       if (session.policy.kind === 'strict' && successes.length > 1) {

@@ -22,6 +22,7 @@ import {
   expectResponse,
   mark,
   needsCapability,
+  refreshRequestProblems,
   requestsSince,
   schedulerArb,
   single,
@@ -74,6 +75,10 @@ const currentBearer: Check = {
         const seen = requestsSince(session, from);
         const missing = apiRequests(seen).find((r) => r.kind === 'api' && r.family !== client.family);
         if (missing) throw new Violation('SDK-03', 'Authorization: Bearer <current access token>', `${describeRequest(session, missing)} with ${session.redactor.text(missing.authorization ?? 'no Authorization header')}`, 'a request did not carry the access token');
+        // The server reads the scheme case-insensitively (RFC 7235), so a token it recognised may
+        // still have gone out in another form: the requirement names `Authorization: Bearer`.
+        const malformed = apiRequests(seen, client.family).find((r) => r.authorization !== `Bearer ${r.bearer}`);
+        if (malformed) throw new Violation('SDK-03', 'Authorization: Bearer <current access token>', `${describeRequest(session, malformed)} with ${session.redactor.text(malformed.authorization ?? 'no Authorization header')}`, 'a request did not carry the access token in the documented form');
         const stale = staleBearers(seen, client.family)[0];
         if (stale) throw new Violation('SDK-03', 'the newest access token', `${describeRequest(session, stale)}: an access token older than the newest issued`, 'the SDK sent an old access token after a rotation');
       } finally {
@@ -108,6 +113,8 @@ const proactive: Check = {
           const result = await single(session, scheduler, () => session.call(client.client, c.method, c.path, c.body));
           ctx.step(`${c.method} ${c.path} → ${describeOutcome(session, result.outcome)}`);
           assertNoExpiredBearer(session, requestsSince(session, from), toleranceMs(session));
+          // A refresh refused because it replayed a rotated token is SDK-07's failure, not SDK-04's.
+          assertNoReplay(session, requestsSince(session, from));
           expectResponse(session, result, 'SDK-04', 'a call after expiry did not succeed with a refreshed token');
         }
       } finally {
@@ -272,14 +279,7 @@ const refreshRequest: Check = {
         expectThat(Boolean(refresh), 'SDK-12', 'no refresh request reached the configured token endpoint', `POST ${session.server.tokenEndpoint}`, 'nothing');
         const r = refresh!;
         ctx.step(`refresh request: ${describeRequest(session, r)}, content-type ${r.contentType ?? '(none)'}`);
-        const problems = [
-          r.method !== 'POST' ? `method ${r.method}` : '',
-          r.host !== new URL(session.server.baseUrl).host || !r.path.startsWith(session.server.tokenPath) ? `sent to ${r.host}${r.path}` : '',
-          !(r.contentType ?? '').includes('application/x-www-form-urlencoded') ? `content-type ${r.contentType ?? '(none)'}` : '',
-          r.form?.grant_type !== 'refresh_token' ? `grant_type ${r.form?.grant_type ?? '(none)'}` : '',
-          r.form?.refresh_token !== client.tokens.refreshToken ? 'not the refresh token it was given' : '',
-          r.form?.client_id !== clientId ? `client_id ${r.form?.client_id ?? '(none)'} instead of ${clientId}` : '',
-        ].filter(Boolean);
+        const problems = refreshRequestProblems(session, r, clientId, client.tokens.refreshToken);
         if (problems.length) {
           throw new Violation('SDK-12', `POST ${session.server.tokenEndpoint} (form) grant_type=refresh_token&refresh_token=…&client_id=${clientId}`, problems.join('; '), 'the refresh request is not the documented one');
         }

@@ -48,6 +48,7 @@ class BurstCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
     const { session, client, ctx } = real;
     sync(model, real);
     const allowedRefreshes = model.maxRefreshesForBurst();
+    const extraRequirement = model.extraRefreshRequirement();
     const injected = model.pending401 ? 1 : 0;
     const from = mark(session);
     const results = await concurrently<CallResult>(session, real.scheduler, this.calls.map((c) => () => session.call(client.client, c.method, c.path, c.body)));
@@ -60,7 +61,8 @@ class BurstCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
     assertNoExpiredBearer(session, seen, toleranceMs(session));
     const refreshes = tokenRequests(seen, client.family);
     if (refreshes.length > allowedRefreshes) {
-      throw new Violation(injected ? 'SDK-09' : 'SDK-06', `at most ${allowedRefreshes} refresh request(s)`, `${refreshes.length}`, injected ? 'more refreshes than 401s called for' : 'concurrent calls did not share one refresh');
+      const summary = { 'SDK-09': 'more refreshes than the 401 called for', 'SDK-06': 'concurrent calls did not share one refresh', 'SDK-05': 'refreshed although the access token was far from expiry' }[extraRequirement];
+      throw new Violation(extraRequirement, `at most ${allowedRefreshes} refresh request(s)`, `${refreshes.length}`, summary);
     }
     assertNoReplay(session, seen);
     const api = apiRequests(seen);
@@ -131,7 +133,7 @@ class Unauthorized401Command implements fc.AsyncCommand<SdkSessionModel, Session
 export const sessionModel: CheckDefinition<SdkSession> = {
   id: 'sdk.session.model',
   title: 'A refreshable session under sequences of concurrent bursts, time and 401s, against the session model',
-  requirements: ['SDK-03', 'SDK-04', 'SDK-06', 'SDK-07', 'SDK-08', 'SDK-09'],
+  requirements: ['SDK-03', 'SDK-04', 'SDK-05', 'SDK-06', 'SDK-07', 'SDK-08', 'SDK-09'],
   defaultRuns: 25,
   skipReason: (s) => needsCapability(s, 'refreshable') ?? (s.canAdvance ? null : 'needs the adapter clock capability (or an in-process adapter) to move time quickly'),
   property: (session, ctx) => {
@@ -146,7 +148,7 @@ export const sessionModel: CheckDefinition<SdkSession> = {
       commands,
       async (drawn: fc.Scheduler | undefined) => {
         const client = await session.refreshableClient();
-        const model = new SdkSessionModel(session.clock.now(), client.tokens.expiresAt, session.refreshMarginMs ?? 0);
+        const model = new SdkSessionModel(session.clock.now(), client.tokens.expiresAt, session.refreshMarginMs, session.tokenLifetimeMs(), toleranceMs(session));
         return { model, real: { session, ctx, client, scheduler: drawn }, dispose: () => session.disposeClients() };
       },
       { maxCommands: 10, extra: scheduler },

@@ -89,6 +89,31 @@ export function assertNoReplay(session: SdkSession, requests: readonly RecordedR
   }
 }
 
+/**
+ * SDK-12: what is wrong with a refresh request the server saw (nothing: an empty list).
+ * `refreshToken`, when given, is the token the request must present.
+ */
+export function refreshRequestProblems(session: SdkSession, r: RecordedRequest, clientId: string, refreshToken?: string): string[] {
+  return [
+    r.method !== 'POST' ? `method ${r.method}` : '',
+    r.host !== new URL(session.server.baseUrl).host || !r.path.startsWith(session.server.tokenPath) ? `sent to ${r.host}${r.path}` : '',
+    !(r.contentType ?? '').includes('application/x-www-form-urlencoded') ? `content-type ${r.contentType ?? '(none)'}` : '',
+    r.form?.grant_type !== 'refresh_token' ? `grant_type ${r.form?.grant_type ?? '(none)'}` : '',
+    refreshToken !== undefined && r.form?.refresh_token !== refreshToken ? 'not the refresh token it was given' : '',
+    r.form?.client_id !== clientId ? `client_id ${r.form?.client_id ?? '(none)'} instead of ${clientId}` : '',
+  ].filter(Boolean);
+}
+
+/** SDK-12: every refresh request in `requests` is the documented one for `clientId`. */
+export function assertRefreshRequests(session: SdkSession, requests: readonly RecordedRequest[], clientId: string): void {
+  for (const r of requests.filter((q) => q.kind === 'token')) {
+    const problems = refreshRequestProblems(session, r, clientId);
+    if (problems.length) {
+      throw new Violation('SDK-12', `POST ${session.server.tokenEndpoint} (form) grant_type=refresh_token&refresh_token=…&client_id=${clientId}`, `${describeRequest(session, r)}: ${problems.join('; ')}`, 'the refresh request is not the documented one');
+    }
+  }
+}
+
 /** SDK-04: no API request carries an access token past its expiry (or inside the declared margin). */
 export function assertNoExpiredBearer(session: SdkSession, requests: readonly RecordedRequest[], toleranceMs: number): void {
   const margin = session.refreshMarginMs ?? 0;

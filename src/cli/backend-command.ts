@@ -8,7 +8,7 @@
 import { CleanupLedger } from '../engine/ledger.js';
 import { Redactor } from '../engine/redact.js';
 import { randomSeed, runChecks } from '../engine/runner.js';
-import { Inconclusive } from '../engine/outcomes.js';
+import { Inconclusive, Skip, Violation } from '../engine/outcomes.js';
 import { assembleReport, coverageOf } from '../engine/assemble.js';
 import { policyName } from '../model/policy.js';
 import type { CheckResult, Report } from '../report/schema.js';
@@ -97,6 +97,16 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
   const ledger = new CleanupLedger();
   const diagnostics: string[] = [];
   const interrupt = interruption(output);
+  // A check that sends several requests at once and stops at the first that fails leaves the
+  // others' rejections unobserved; by Node's default that kills the process — without cleanup or
+  // reports (H-02, H-05). They are expected outcomes of a misbehaving target, noted, never fatal.
+  const onUnobserved = (reason: unknown): void => {
+    const message = reason instanceof Error ? reason.message : String(reason);
+    const expected = [TransportError, ForeignHostError, Inconclusive, Skip, Violation].some((kind) => reason instanceof kind);
+    if (!expected) diagnostics.push(`an unobserved error in a check: ${message}`);
+    output.debug(`unobserved rejection: ${message}`);
+  };
+  process.on('unhandledRejection', onUnobserved);
   // Ends the checks' requests in flight on Ctrl-C and at --max-time, so that a hanging target
   // cannot hold the run; cleanup uses its own client, which this does not stop.
   const stopRequests = new AbortController();
@@ -149,7 +159,8 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
         diagnostics.push(note);
         output.line(`ekso-conformance: ${note}`);
       }
-      session = await openSession(driver, options, redactor, ledger, identities, interrupt.signal);
+      // The run's stop signal (Ctrl-C or --max-time): token commands and device polling end with it.
+      session = await openSession(driver, options, redactor, ledger, identities, stopRequests.signal);
     } catch (error) {
       if (interrupt.signal.aborted || (error instanceof TransportError && error.failure === 'aborted')) {
         // Ctrl-C (or --max-time) during setup: not the target's fault.
@@ -241,6 +252,7 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
     // process before they are done (a second one still forces the exit).
     interrupt.signal.removeEventListener('abort', onInterrupt);
     interrupt.dispose();
+    process.off('unhandledRejection', onUnobserved);
   }
   return exitOverride;
 }
@@ -329,9 +341,9 @@ async function openSession(
     if (!identities[role] && driver.hasTestHooks) identities[role] = await hookIdentity(driver, role, redactor, ledger);
   }
   const hooks = driver.hasTestHooks ? new HookTokenSource(driver) : undefined;
-  const command = options.tokenCommand ? new CommandTokenSource(options.tokenCommand, driver, redactor) : undefined;
+  const command = options.tokenCommand ? new CommandTokenSource(options.tokenCommand, driver, redactor, undefined, signal) : undefined;
   const approver = options.deviceApproveCommand
-    ? new CommandDeviceApprover(options.deviceApproveCommand, driver, redactor)
+    ? new CommandDeviceApprover(options.deviceApproveCommand, driver, redactor, undefined, signal)
     : driver.hasTestHooks
       ? new HookDeviceApprover(driver)
       : undefined;

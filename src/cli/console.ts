@@ -83,6 +83,11 @@ export class ConsoleOutput {
       this.line(`  ${this.paint('red', 'failed')} ${failed.id}: ${singleLine(failed.message ?? '')}`);
       if (failed.replay) this.line(`    replay: ${failed.replay}`);
     }
+    for (const entry of report.baseline?.stale ?? []) {
+      this.line(`  ${this.paint('red', 'stale baseline entry')} ${entry}: it passes now — remove it from ${report.baseline?.file ?? 'the baseline'}`);
+    }
+    const baselined = report.requirements.filter((r) => r.status === 'failed' && r.baselined).map((r) => r.id);
+    if (baselined.length) this.line(`  expected failures (baseline): ${baselined.join(', ')}`);
     if (written.length) this.line(`  reports: ${written.join(', ')}`);
   }
 }

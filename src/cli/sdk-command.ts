@@ -15,7 +15,8 @@ import { AdapterCrashedError, AdapterLoadError, AdapterProtocolError, AdapterTim
 import { adapterSourceOf, SdkSession, type AdapterSource } from '../targets/sdk/session.js';
 import { SDK_CHECKS } from '../../scenarios/sdk/index.js';
 import { ConsoleOutput } from './console.js';
-import { interruption, loadBaseline, selectChecks, shellQuote, UsageError, writeAll, type CommonOptions } from './run-common.js';
+import { interruption, loadBaseline, oneLine, prepareOutDir, selectChecks, shellQuote, UsageError, writeAll, type CommonOptions } from './run-common.js';
+import { Violation } from '../engine/outcomes.js';
 
 export interface SdkOptions extends CommonOptions {
   adapter?: string;
@@ -38,9 +39,11 @@ export async function runSdkCommand(options: SdkOptions): Promise<number> {
     if (options.baseline) baseline = await loadBaseline(options.baseline);
     selection = selectChecks(SDK_CHECKS, options);
     source = sourceOf(options);
+    // Before the adapter starts: a run whose reports cannot be written is a configuration error.
+    await prepareOutDir(options.out);
   } catch (error) {
     if (error instanceof UsageError) {
-      output.line(`ekso-conformance: ${error.message}`);
+      output.line(`ekso-conformance: ${oneLine(error.message)}`);
       return 2;
     }
     throw error;
@@ -48,23 +51,35 @@ export async function runSdkCommand(options: SdkOptions): Promise<number> {
 
   const diagnostics: string[] = [];
   const interrupt = interruption(output);
+  // Concurrent calls of a check that stops at the first failure leave the others' rejections
+  // unobserved: noted, never fatal (the run must still clean up and write its reports).
+  const onUnobserved = (reason: unknown): void => {
+    const message = reason instanceof Error ? reason.message : String(reason);
+    if (classifyAdapterError(reason) === null && !(reason instanceof Violation)) diagnostics.push(`an unobserved error in a check: ${redactor.text(message)}`);
+  };
+  process.on('unhandledRejection', onUnobserved);
   let session: SdkSession | undefined;
   let results: CheckResult[] = [];
   let exitOverride: number | undefined;
   try {
-    try {
-      session = await SdkSession.open(source, redactor, { timeoutMs: options.timeout });
-      output.info(`ekso-conformance sdk → ${session.description} (${session.info.name} ${session.info.version}, ${session.transport === 'scheduled' ? 'in-process, scheduled interleavings' : 'real concurrency over HTTP'}), seed ${seed}`);
-    } catch (error) {
-      if (error instanceof AdapterLoadError && source.kind === 'module') {
-        output.line(`ekso-conformance: ${error.message}`);
-        return 2;
-      }
-      const message = `the adapter could not be used: ${redactor.text((error as Error).message)}`;
-      output.line(`ekso-conformance: ${message}`);
-      diagnostics.push(message);
-      exitOverride = 3;
+    session = await SdkSession.open(source, redactor, { timeoutMs: options.timeout });
+    output.info(`ekso-conformance sdk → ${session.description} (${session.info.name} ${session.info.version}, ${session.transport === 'scheduled' ? 'in-process, scheduled interleavings' : 'real concurrency over HTTP'}), seed ${seed}`);
+  } catch (error) {
+    if (error instanceof AdapterLoadError && source.kind === 'module') {
+      // A bad adapter path is a configuration error (exit 2): one line, no reports.
+      output.line(`ekso-conformance: ${oneLine(error.message)}`);
+      interrupt.dispose();
+      process.off('unhandledRejection', onUnobserved);
+      return 2;
     }
+    const message = `the adapter could not be used: ${redactor.text((error as Error).message)}`;
+    output.line(`ekso-conformance: ${message}`);
+    diagnostics.push(message);
+    // An adapter that died while starting: its whole stderr tail, as for a crash mid-run.
+    if (error instanceof AdapterCrashedError && error.stderrTail.length) diagnostics.push('adapter stderr (last lines):', ...error.stderrTail.map((l) => redactor.text(l)));
+    exitOverride = 3;
+  }
+  try {
     if (session) {
       const s = session;
       results = await runChecks(selection.selected, s, {
@@ -134,9 +149,14 @@ export async function runSdkCommand(options: SdkOptions): Promise<number> {
       ...(options.shard ? { shard: options.shard } : {}),
       ...(baseline ? { baseline: { file: options.baseline!, entries: baseline } } : {}),
     });
+    // The report states the exit code the process ends with (3 decided before any check ran).
+    if (exitOverride !== undefined) report.exitCode = exitOverride;
     const written = await writeAll(redactor.value(report), options, output);
     output.summary(report, written);
     if (exitOverride === undefined) exitOverride = report.exitCode ?? 1;
+    // Only now: a Ctrl-C while the reports are written must not kill the process first.
+    interrupt.dispose();
+    process.off('unhandledRejection', onUnobserved);
   }
   return exitOverride;
 }

@@ -4,6 +4,7 @@
  * log tail (redacted) goes into the report when a check fails or the target dies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fingerprint, type Redactor } from '../engine/redact.js';
 import { sleep } from '../engine/limits.js';
 import { killGroup } from '../targets/shell.js';
@@ -73,6 +74,12 @@ export class LogTail {
 }
 
 const SECRET_ASSIGNMENT = /\b([A-Za-z0-9_.-]*(?:key|token|secret|passw(?:or)?d|pwd|credential|auth)[A-Za-z0-9_.-]*)(["']?\s*[=:]\s*["']?)([^\s"',;]{8,})/gi;
+/** Names that merely mention a secret (`token_endpoint`, `API_KEY_FILE`, `auth_url`): their values are not secrets. */
+const NOT_A_SECRET_NAME = /(?:endpoint|url|uri|path|file|dir|type|name|id|count|len|length|ttl|expiry|expires(?:_?in|_?at)?|method|header|prefix)$/i;
+
+function isSecretAssignment(name: string, value: string): boolean {
+  return !NOT_A_SECRET_NAME.test(name) && !/^https?:\/\//i.test(value) && !value.includes('…(len=');
+}
 
 /**
  * A command line may carry the target's secrets inline (`DB_PASSWORD=… npm start`), and so may
@@ -80,14 +87,17 @@ const SECRET_ASSIGNMENT = /\b([A-Za-z0-9_.-]*(?:key|token|secret|passw(?:or)?d|p
  * command, the console and the log tail show only fingerprints.
  */
 export function registerTargetSecrets(options: Pick<ServerTargetOptions, 'serverCmd' | 'imageEnv'>, redactor: Redactor): void {
-  for (const match of (options.serverCmd ?? '').matchAll(SECRET_ASSIGNMENT)) redactor.add(match[3]);
+  for (const match of (options.serverCmd ?? '').matchAll(SECRET_ASSIGNMENT)) {
+    if (isSecretAssignment(match[1]!, match[3]!)) redactor.add(match[3]);
+  }
   for (const [name, value] of Object.entries(options.imageEnv ?? {})) {
-    if (new RegExp(SECRET_ASSIGNMENT.source, 'i').test(`${name}=${value}`)) redactor.add(value);
+    const match = new RegExp(SECRET_ASSIGNMENT.source, 'i').exec(`${name}=${value}`);
+    if (match && isSecretAssignment(match[1]!, match[3]!)) redactor.add(value);
   }
 }
 
 export function redactLogLine(line: string, redactor: Redactor): string {
-  return redactor.text(line).replace(SECRET_ASSIGNMENT, (match, name: string, sep: string, value: string) => (value.includes('…(len=') ? match : `${name}${sep}${fingerprint(value)}`));
+  return redactor.text(line).replace(SECRET_ASSIGNMENT, (match, name: string, sep: string, value: string) => (isSecretAssignment(name, value) ? `${name}${sep}${fingerprint(value)}` : match));
 }
 
 /** Any HTTP answer counts as ready (a 404 at the root is still a server). */
@@ -132,11 +142,20 @@ async function startProcess(options: ServerTargetOptions, redactor: Redactor, ou
   output.info(`starting the target: ${redactor.text(command)}`);
   const lastWords = () => log.tail(3).join(' | ') || '(no output)';
   const deadline = Date.now() + options.readyTimeout * 1000;
+  // Choice: a command that exits 0 before the target answers is a launcher (`docker compose up
+  // -d`, `npm run start:background`): the harness keeps waiting for the ready URL. Any other exit
+  // before answering ends the wait at once (exit 3).
+  let launcher = false;
   for (;;) {
-    if (exit !== undefined) {
-      process.off('exit', kill);
-      kill();
-      throw new TargetUnusableError(`--server-cmd exited (${exit}) before answering at ${readyUrl}: ${lastWords()}`);
+    if (exit !== undefined && !launcher) {
+      if (exit === 'code 0') {
+        launcher = true;
+        output.info(`the --server-cmd command exited 0: waiting for ${readyUrl} (what it started keeps running)`);
+      } else {
+        process.off('exit', kill);
+        kill();
+        throw new TargetUnusableError(`--server-cmd exited (${exit}) before answering at ${readyUrl}: ${lastWords()}`);
+      }
     }
     if (await answers(readyUrl)) break;
     if (Date.now() > deadline || signal.aborted) {
@@ -151,7 +170,7 @@ async function startProcess(options: ServerTargetOptions, redactor: Redactor, ou
     baseUrl,
     description: 'started by --server-cmd',
     logTail(always) {
-      const died = exit !== undefined && !stopping;
+      const died = exit !== undefined && !stopping && !launcher;
       if (!always && !died) return [];
       return [died ? `the target (--server-cmd) exited during the run (${exit}); its last lines:` : 'target log (--server-cmd, last lines):', ...log.tail()];
     },
@@ -167,10 +186,34 @@ async function startProcess(options: ServerTargetOptions, redactor: Redactor, ou
   };
 }
 
-function groupAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
+/**
+ * Whether any live process is left in the group. On Linux, zombies do not count: an orphaned
+ * grandchild that has exited stays a zombie until init reaps it, which some inits do only every
+ * few seconds, and `kill(-pgid, 0)` would count it as alive until then.
+ */
+function groupAlive(pgid: number | undefined): boolean {
+  if (!pgid) return false;
+  if (process.platform === 'linux') {
+    try {
+      for (const entry of readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        let stat: string;
+        try {
+          stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        } catch {
+          continue; // gone meanwhile
+        }
+        // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
+      }
+      return false;
+    } catch {
+      // no /proc: ask the kernel below
+    }
+  }
   try {
-    process.kill(-pid, 0);
+    process.kill(-pgid, 0);
     return true;
   } catch {
     return false;

@@ -64,6 +64,8 @@ export class CheckRun<Env> implements CheckContext {
   readonly signal: AbortSignal;
   private current: Execution = { steps: [], transcript: [] };
   lastFailure: Execution | undefined;
+  /** The requirement of the first violation found; shrinking only accepts violations of it. */
+  private pinned: string | undefined;
   /** When the first failing execution ended (epoch ms): detection time, before shrinking. */
   firstFailureAt: number | undefined;
   /** Executions of the predicate that really started (fast-check also counts the ones skipped). */
@@ -120,6 +122,12 @@ export class CheckRun<Env> implements CheckContext {
           // A failure already found wins over a later inconclusive shrink attempt.
           if (!this.lastFailure) this.stopped ??= stop;
           return;
+        }
+        // Shrinking keeps to the requirement first found violated: a smaller sequence that fails
+        // for another reason would report a different failure than the one detected.
+        if (error instanceof Violation) {
+          if (this.pinned === undefined) this.pinned = error.requirement;
+          else if (error.requirement !== this.pinned) return;
         }
         this.lastFailure = this.current;
         this.firstFailureAt ??= Date.now();

@@ -99,18 +99,20 @@ export class ApiKeyStoreModel {
   }
 
   /**
-   * Which requirement a wrongly rejected key contradicts, most specific first: another key's
-   * mint/revoke/expiry since this key last worked (AK-10), time passing on a key without expiry
-   * (AK-06), a key with an expiry still in the future (AK-07), else a fresh key (AK-04).
+   * Which requirement a wrongly rejected key contradicts, most specific first: a key that never
+   * worked, refused on its first use right after its mint (AK-04); another key's
+   * mint/revoke/expiry since this key last worked (AK-10); a key with an expiry still in the future
+   * (AK-07); time passing on a key without expiry (AK-06); else a key that stopped working for no
+   * visible reason (AK-04).
    */
   explainWrongRejection(handle: number): 'AK-04' | 'AK-06' | 'AK-07' | 'AK-10' {
     const key = this.key(handle);
-    const since = key.lastAcceptedAt ?? key.mintedAt;
+    const since = key.lastAcceptedAt;
+    if (since === null) return 'AK-04';
     const othersChanged = this.events.some((e) => e.at >= since && e.handle !== undefined && e.handle !== handle && e.kind !== 'advance');
-    if (othersChanged && key.lastAcceptedAt !== null) return 'AK-10';
+    if (othersChanged) return 'AK-10';
     if (key.expiresAt !== null) return 'AK-07';
     if (this.events.some((e) => e.kind === 'advance' && e.at > since)) return 'AK-06';
-    if (othersChanged) return 'AK-10';
     return 'AK-04';
   }
 

@@ -13,22 +13,41 @@ export class SdkSessionModel {
     public now: number,
     /** Expiry of the current access token. */
     public expiresAt: number,
-    /** The refresh margin the adapter declares (0 when it declares none). */
-    readonly marginMs: number,
+    /** The refresh margin the adapter declares, if it declares one. */
+    readonly marginMs: number | undefined,
+    /** Lifetime of the access tokens the server issues. */
+    readonly lifetimeMs: number,
+    /** How far the SDK's clock may be from the harness's at a decision (real time flows over stdio). */
+    readonly toleranceMs: number,
   ) {}
 
   advance(ms: number): void {
     this.now += ms;
   }
 
-  /** SDK-04: a call made now must refresh before it sends (expired, or inside the margin). */
+  /** SDK-04: a call made now must refresh before it sends (expired, or inside the declared margin). */
   mustRefresh(): boolean {
-    return this.expiresAt - this.now <= this.marginMs;
+    return this.expiresAt - this.now <= (this.marginMs ?? 0);
   }
 
-  /** SDK-06: how many refresh requests a burst of concurrent calls made now may cause at most. */
+  /**
+   * SDK-05: a refresh made now is not needless — within the declared margin (plus the clock
+   * tolerance), or, without a declared margin, in the second half of the token's lifetime.
+   */
+  mayRefresh(): boolean {
+    const left = this.expiresAt - this.now;
+    return this.marginMs !== undefined ? left <= this.marginMs + this.toleranceMs : left <= this.lifetimeMs / 2;
+  }
+
+  /** SDK-06 / SDK-09: how many refresh requests a burst of concurrent calls made now may cause at most. */
   maxRefreshesForBurst(): number {
-    return (this.mustRefresh() ? 1 : 0) + (this.pending401 ? 1 : 0);
+    return (this.mayRefresh() ? 1 : 0) + (this.pending401 ? 1 : 0);
+  }
+
+  /** The requirement an extra refresh in a burst violates. */
+  extraRefreshRequirement(): 'SDK-05' | 'SDK-06' | 'SDK-09' {
+    if (this.pending401) return 'SDK-09';
+    return this.mayRefresh() ? 'SDK-06' : 'SDK-05';
   }
 
   /** A rotation the server performed. */

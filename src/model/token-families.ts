@@ -234,6 +234,10 @@ export class TokenFamiliesModel {
     if (family.indeterminate || family.dead || nearExpiry) {
       return { allowed: ['accepted', 'rejected'], requirement: 'RT-02', because: 'the outcome is not determined' };
     }
+    // A refusal after another family died since this token was issued contradicts RT-06 first.
+    const issuedAt = family.issuedAt[generation] ?? family.lastActivity;
+    const death = this.events.find((e) => e.kind === 'death' && e.familyId !== family.id && e.at >= issuedAt);
+    if (death) return { allowed: ['accepted'], requirement: 'RT-06', because: `an unexpired access token of a live family (family #${death.familyId} died meanwhile; families are independent)` };
     return { allowed: ['accepted'], requirement: 'RT-02', because: 'an unexpired access token of a live family' };
   }
 

@@ -8,7 +8,8 @@ export interface ShellResult {
   timedOut: boolean;
 }
 
-export function runShell(command: string, env: Record<string, string>, timeoutMs: number): Promise<ShellResult> {
+/** `signal` (Ctrl-C, --max-time) ends the command at once, as its time limit would. */
+export function runShell(command: string, env: Record<string, string>, timeoutMs: number, signal?: AbortSignal): Promise<ShellResult> {
   return new Promise((resolve) => {
     const child = spawn(command, { shell: true, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
@@ -20,12 +21,19 @@ export function runShell(command: string, env: Record<string, string>, timeoutMs
       timedOut = true;
       killGroup(child.pid);
     }, timeoutMs);
-    child.on('error', (err) => {
+    const onAbort = () => killGroup(child.pid);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    const settle = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    child.on('error', (err) => {
+      settle();
       resolve({ code: null, stdout, stderr: stderr + String(err), timedOut });
     });
     child.on('close', (code) => {
-      clearTimeout(timer);
+      settle();
       resolve({ code, stdout, stderr, timedOut });
     });
   });

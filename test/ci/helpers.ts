@@ -1,5 +1,5 @@
 /** Helpers of the CI-ergonomics tests (targets started as processes, ports, pids). */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -36,12 +36,18 @@ export function listening(port: number): Promise<boolean> {
   });
 }
 
+/** Whether `pid` runs (a zombie, exited but not yet reaped by init, does not). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return true; // no /proc: kill(pid, 0) has answered
   }
 }
 

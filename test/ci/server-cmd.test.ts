@@ -64,6 +64,17 @@ describe('--server-cmd', () => {
     expect(await listening(port)).toBe(false);
   });
 
+  it('a command that exits 0 before answering is a launcher: the harness waits, runs, and stops what it started', async () => {
+    const port = await freePort();
+    const pidFile = join(dir, 'launched.pid');
+    const log = join(dir, 'launched.log');
+    const command = `node ${q(FIXTURE)} --port ${port} > ${q(log)} 2>&1 & echo $! > ${q(pidFile)}`;
+    const { code } = await runBackend({ serverCmd: command, baseUrl: `http://127.0.0.1:${port}`, seed: 20, ...only('ak.entropy') });
+    expect(code).toBe(0);
+    expect(await gone(await readPid(pidFile))).toBe(true);
+    expect(await listening(port)).toBe(false);
+  });
+
   it('a command that exits before answering: exit 3, with its last words (redacted)', async () => {
     const port = await freePort();
     // The secrets are assembled at run time: they are not on the command line, only in the output.
@@ -116,7 +127,7 @@ describe('--server-cmd', () => {
     expect(tail).toContain('API_TOKEN=s3c…(len=19, sha256:');
     // Also where the command line itself is recorded (options, replay commands).
     expect(JSON.stringify(report)).not.toContain('s3cr3t-value-123456');
-    expect(report.options.serverCmd).toContain('API_TOKEN=s3c…(len=19, sha256:');
+    expect(report.options?.serverCmd).toContain('API_TOKEN=s3c…(len=19, sha256:');
   });
 
   it('says in the report when the target dies during the run, with its last lines', async () => {
@@ -149,7 +160,10 @@ describe('--server-cmd', () => {
     expect(code).not.toBe(0);
     expect(stderr).toContain('SIGINT: stopping');
     expect(await listening(port)).toBe(false);
-    const report = JSON.parse(await readFile(join(out, 'ekso-conformance.json'), 'utf8')) as { interrupted?: boolean; cleanup: { leaked: number } };
+    const text = await readFile(join(out, 'ekso-conformance.json'), 'utf8').catch((error: Error) => {
+      throw new Error(`no report after Ctrl-C (exit ${code}): ${error.message}\n${stderr}`);
+    });
+    const report = JSON.parse(text) as { interrupted?: boolean; cleanup: { leaked: number } };
     expect(report.interrupted).toBe(true);
     expect(report.cleanup.leaked).toBe(0);
   });

@@ -56,7 +56,7 @@ const CASES: Record<string, Case> = {
   ClockHookResponse: { valid: { now: '2030-01-01T00:00:00.000Z' }, wrongType: [['now'], 0], missing: ['now'] },
 };
 
-const schemas = Object.entries(wire).filter((entry): entry is [string, z.ZodType] => entry[1] instanceof z.ZodType);
+const schemas = Object.entries(wire as Record<string, unknown>).filter((entry): entry is [string, z.ZodType] => entry[1] instanceof z.ZodType);
 
 function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;

@@ -12,7 +12,11 @@ import { REPORT_FILES } from '../../src/report/write.js';
 import { ReportSchema, type Report } from '../../src/report/schema.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = join(ROOT, 'dist', 'cli.js');
+/**
+ * The CLI under test: `dist/cli.js`, or another build named by EKSO_TEST_CLI (e.g. a private
+ * `tsc --outDir` copy, when others rebuild dist/ while these tests run).
+ */
+export const CLI = process.env.EKSO_TEST_CLI ? resolve(process.env.EKSO_TEST_CLI) : join(ROOT, 'dist', 'cli.js');
 
 export function requireBuiltCli(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
@@ -138,4 +142,11 @@ export async function readReports(outDir: string): Promise<{ report: Report; fil
   const parsed = ReportSchema.safeParse(JSON.parse(files[REPORT_FILES.json]!));
   if (!parsed.success) throw new Error(`the JSON report does not match ReportSchema: ${parsed.error.message}`);
   return { report: parsed.data, files };
+}
+
+/** The JSON report of a run folder, validated against the schema (when only json was asked for). */
+export async function readJsonReport(outDir: string): Promise<Report> {
+  const parsed = ReportSchema.safeParse(JSON.parse(await readFile(join(outDir, REPORT_FILES.json), 'utf8')));
+  if (!parsed.success) throw new Error(`the JSON report does not match ReportSchema: ${parsed.error.message}`);
+  return parsed.data;
 }

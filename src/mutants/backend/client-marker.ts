@@ -2,21 +2,24 @@
  * Mutants of the client marker (CM-*): which caller may change a system field's metadata.
  */
 import type http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import {
   ReferenceBackend,
   type AccessTokenCheck,
   type AuthResult,
   type Credential,
+  type FamilyMarker,
   type FieldError,
   type FieldOperation,
   type ListFieldRecord,
   type ListFieldUpdate,
   type Marker,
   type RequestContext,
+  type TokenPair,
 } from '../../reference/backend/index.js';
 import { isPlainObject, sendJson } from '../../reference/backend/http-util.js';
 import type { BackendMutant } from '../registry.js';
-import { subclassMutant } from './support.js';
+import { sha256Hex, subclassMutant } from './support.js';
 
 /** CM-01: requests authenticated by an API key are treated as Web. */
 class ApiKeyCallersAreWeb extends ReferenceBackend {
@@ -40,16 +43,23 @@ class CoreFieldsLockedForEveryone extends ReferenceBackend {
 }
 
 /**
- * CM-04: the Cli marker lives on the family's first refresh-token row and is not copied on
- * rotation: once a Cli family has rotated, its access tokens are treated as Web.
+ * CM-04: the Cli marker lives on the refresh-token row a grant creates, and rotation writes the
+ * new row without it: once a Cli family has rotated, its access tokens are treated as Web. Two
+ * overrides for that one behaviour: where rows get the marker (the grant) and where it is read.
  */
 class RotationDropsCliMarker extends ReferenceBackend {
+  /** Hashes of the refresh-token rows that carry the Cli marker: only those a grant created. */
+  private readonly markedRows = new Set<string>();
+
+  protected override async issueFamily(userId: string, clientId: string, marker: FamilyMarker, now: number, familyId: string = randomUUID()): Promise<TokenPair> {
+    const pair = await super.issueFamily(userId, clientId, marker, now, familyId);
+    if (marker === 'Cli') this.markedRows.add(sha256Hex(pair.refresh_token));
+    return pair;
+  }
+
   protected override async validateAccessToken(token: string, now: number): Promise<AccessTokenCheck> {
     const check = await super.validateAccessToken(token, now);
-    if (!check.ok || check.family.marker !== 'Cli') return check;
-    const head = await this.store.getRefreshToken(check.family.currentHash);
-    const rotated = head !== undefined && head.issuedAt !== check.family.createdAt;
-    if (!rotated) return check;
+    if (!check.ok || check.family.marker !== 'Cli' || this.markedRows.has(check.family.currentHash)) return check;
     const { EksoClient: _dropped, ...claims } = check.claims;
     return { ...check, claims };
   }

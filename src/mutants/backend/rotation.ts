@@ -252,7 +252,7 @@ export const ROTATION_MUTANTS: readonly BackendMutant[] = [
     ReplayResurrectsCurrentToken,
   ),
   subclassMutant(
-    { name: 'access-token-ignores-family-revocation', description: 'Access tokens stay valid after replay detection revoked their family', breaks: ['RT-05'] },
+    { name: 'access-token-outlives-revocation', description: 'Access tokens stay valid after replay detection revoked their family', breaks: ['RT-05'] },
     AccessTokenIgnoresFamilyRevocation,
   ),
   storeMutant(

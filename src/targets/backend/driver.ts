@@ -89,9 +89,20 @@ export class BackendDriver {
     }
     // Endpoints named in the profile are the user's own configuration and are trusted, also on
     // another origin. Endpoints the target advertises are not (H-06: no request to any host but
-    // the target's): one on another origin is not followed, and whatever needs it becomes
+    // the target's): one on an origin nobody named is not followed, and whatever needs it becomes
     // inconclusive with the reason, instead of the harness talking to a host nobody named.
-    const origin = new URL(this.baseUrl).origin;
+    const fromProfile = (value: string | undefined): string | undefined => {
+      if (!value) return undefined;
+      const url = this.resolve(value);
+      this.http.allowOrigin(new URL(url).origin);
+      return url;
+    };
+    const named = {
+      hooks: fromProfile(this.profile.testHooks),
+      token: fromProfile(this.profile.tokenEndpoint),
+      device: fromProfile(this.profile.deviceAuthorizationEndpoint),
+      clock: fromProfile(this.profile.testClock),
+    };
     const notes: string[] = [];
     const advertised = (key: string, value: string | undefined): string | undefined => {
       if (value === undefined) return undefined;
@@ -106,29 +117,22 @@ export class BackendDriver {
         notes.push(`discovery: ${key} ${url.origin === 'null' ? JSON.stringify(value) : url.origin} is not http(s): ignored`);
         return undefined;
       }
-      if (url.origin !== origin) {
+      if (!this.http.isAllowed(url.toString())) {
         const consequence = key === 'ekso_conformance_test_hooks' ? 'the test hooks are not used' : 'checks that need it are inconclusive';
         notes.push(
-          `discovery advertises ${key} on another origin (${url.origin}): not followed, the harness only sends requests to ${origin} (H-06); ` +
+          `discovery advertises ${key} on another origin (${url.origin}): not followed, the harness only sends requests to ${new URL(this.baseUrl).origin} (H-06); ` +
             `${consequence} (name it in --profile if it really belongs to the target)`,
         );
       }
       return url.toString();
     };
-    const fromProfile = (value: string | undefined): string | undefined => {
-      if (!value) return undefined;
-      const url = this.resolve(value);
-      this.http.allowOrigin(new URL(url).origin);
-      return url;
-    };
-    const advertisedHooks = advertised('ekso_conformance_test_hooks', metadata?.ekso_conformance_test_hooks);
+    const advertisedHooks = advertised('ekso_conformance_test_hooks', named.hooks ? undefined : metadata?.ekso_conformance_test_hooks);
     // Choice: test hooks on another origin are dropped altogether (the run goes on without them),
     // since they would mint identities and tokens on a host nobody named.
-    const hooks = fromProfile(this.profile.testHooks) ?? (advertisedHooks && this.http.isAllowed(advertisedHooks) ? advertisedHooks.replace(/\/+$/, '') : undefined);
-    const tokenEndpoint =
-      fromProfile(this.profile.tokenEndpoint) ?? advertised('token_endpoint', metadata?.token_endpoint) ?? this.resolve(DEFAULT_PROFILE.tokenEndpoint);
-    const device = fromProfile(this.profile.deviceAuthorizationEndpoint) ?? advertised('device_authorization_endpoint', metadata?.device_authorization_endpoint);
-    const clock = fromProfile(this.profile.testClock) ?? (hooks ? `${hooks}/clock` : undefined);
+    const hooks = named.hooks ?? (advertisedHooks && this.http.isAllowed(advertisedHooks) ? advertisedHooks.replace(/\/+$/, '') : undefined);
+    const tokenEndpoint = named.token ?? advertised('token_endpoint', metadata?.token_endpoint) ?? this.resolve(DEFAULT_PROFILE.tokenEndpoint);
+    const device = named.device ?? advertised('device_authorization_endpoint', metadata?.device_authorization_endpoint);
+    const clock = named.clock ?? (hooks ? `${hooks}/clock` : undefined);
     this.endpoints = {
       tokenEndpoint,
       ...(device ? { deviceAuthorizationEndpoint: device } : {}),

@@ -67,6 +67,8 @@ export class CommandTokenSource implements TokenSource {
     private readonly driver: BackendDriver,
     private readonly redactor: Redactor,
     private readonly timeoutMs = 60_000,
+    /** Ctrl-C / --max-time: a command still running is ended. */
+    private readonly signal?: AbortSignal,
   ) {}
 
   unavailable(marker: Marker, user: UserRole): string | null {
@@ -85,11 +87,13 @@ export class CommandTokenSource implements TokenSource {
         EKSO_CONFORMANCE_CLIENT_ID: this.driver.clientId,
       },
       this.timeoutMs,
+      this.signal,
     );
     if (result.code === 3) {
       this.cannot.add(`${marker}/${user}`);
       throw new Skip(this.unavailable(marker, user) ?? '');
     }
+    if (this.signal?.aborted) throw new Inconclusive('--token-command was stopped (Ctrl-C or --max-time)');
     if (result.timedOut) throw new Inconclusive(`--token-command did not finish within ${this.timeoutMs / 1000} s`);
     if (result.code !== 0) {
       throw new Inconclusive(`--token-command exited ${result.code}: ${this.redactor.text(lastLines(result.stderr) || '(no stderr)')}`);
@@ -130,6 +134,7 @@ export class CommandDeviceApprover implements DeviceApprover {
     private readonly driver: BackendDriver,
     private readonly redactor: Redactor,
     private readonly timeoutMs = 120_000,
+    private readonly signal?: AbortSignal,
   ) {}
 
   async act(device: DeviceAuthorizationResponse, decision: 'approve' | 'deny'): Promise<void> {
@@ -143,7 +148,9 @@ export class CommandDeviceApprover implements DeviceApprover {
         EKSO_CONFORMANCE_DECISION: decision,
       },
       this.timeoutMs,
+      this.signal,
     );
+    if (this.signal?.aborted) throw new Inconclusive('--device-approve-command was stopped (Ctrl-C or --max-time)');
     if (result.timedOut) throw new Inconclusive(`--device-approve-command did not finish within ${this.timeoutMs / 1000} s`);
     if (result.code !== 0) {
       throw new Inconclusive(`--device-approve-command exited ${result.code}: ${this.redactor.text(lastLines(result.stderr) || '(no stderr)')}`);

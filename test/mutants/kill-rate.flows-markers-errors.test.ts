@@ -1,0 +1,6 @@
+import { CLIENT_MARKER_MUTANTS } from '../../src/mutants/backend/client-marker.js';
+import { DEVICE_FLOW_MUTANTS } from '../../src/mutants/backend/device-flow.js';
+import { ERROR_MUTANTS } from '../../src/mutants/backend/errors.js';
+import { describeKillRate } from './kill-rate.js';
+
+describeKillRate('device flow, client marker, errors (DF-*, CM-*, ERR-*)', [...DEVICE_FLOW_MUTANTS, ...CLIENT_MARKER_MUTANTS, ...ERROR_MUTANTS]);

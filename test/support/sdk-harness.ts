@@ -1,0 +1,108 @@
+/**
+ * Runs SDK mode in-process the way the CLI does (`runSdkCommand`) and returns its exit code, its
+ * JSON report and what it printed. The harness's console lines (stderr) are captured rather than
+ * shown, so that a test running dozens of harness runs stays readable.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runSdkCommand, type SdkOptions } from '../../src/cli/sdk-command.js';
+import { STRICT } from '../../src/model/policy.js';
+import type { Report } from '../../src/report/schema.js';
+
+export type SdkRunOptions = Partial<SdkOptions> & { keepOut?: boolean };
+
+export interface SdkRun {
+  code: number;
+  report: Report;
+  outDir: string;
+  /** What the harness wrote on stderr during the run. */
+  console: string;
+  durationMs: number;
+}
+
+export async function runSdk(options: SdkRunOptions = {}): Promise<SdkRun> {
+  const { keepOut, ...rest } = options;
+  const outDir = rest.out ?? (await mkdtemp(join(tmpdir(), 'ekso-sdk-run-')));
+  const captured: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...args: unknown[]) => {
+    captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const callback = args.find((a): a is () => void => typeof a === 'function');
+    callback?.();
+    return true;
+  }) as typeof process.stderr.write;
+  const started = Date.now();
+  let code: number;
+  try {
+    code = await runSdkCommand({
+      out: outDir,
+      reporter: ['json'],
+      policy: STRICT,
+      strict: false,
+      quiet: true,
+      verbose: false,
+      color: false,
+      timeout: 30,
+      ...rest,
+    });
+  } finally {
+    process.stderr.write = write;
+  }
+  const durationMs = Date.now() - started;
+  const report = JSON.parse(await readFile(join(outDir, 'ekso-conformance.json'), 'utf8')) as Report;
+  if (!keepOut && rest.out === undefined) await rm(outDir, { recursive: true, force: true });
+  return { code, report, outDir, console: captured.join(''), durationMs };
+}
+
+/** requirement id → status. */
+export function requirementStatuses(report: Report): Record<string, string> {
+  return Object.fromEntries(report.requirements.map((r) => [r.id, r.status]));
+}
+
+export function failedRequirements(report: Report): string[] {
+  return report.requirements.filter((r) => r.status === 'failed').map((r) => r.id).sort();
+}
+
+/** The SDK-side verdicts that are neither passed nor skipped, as "ID status: reason" lines (for messages). */
+export function troubles(report: Report): string[] {
+  return report.requirements
+    .filter((r) => r.side === 'sdk' && r.status !== 'passed' && r.status !== 'skipped')
+    .map((r) => `${r.id} ${r.status}: ${r.reason ?? ''}`);
+}
+
+/** A requirement the harness may also fail for a mutant, through one named check only (a known harness issue). */
+export interface ToleratedExtra {
+  requirement: string;
+  check: string;
+  why: string;
+}
+
+/**
+ * What is wrong with a run against a mutant that must fail exactly `breaks`: each listed
+ * requirement failed, no other requirement failed, any other inconclusive verdict is one that
+ * merely could not be established because its check stopped on the mutant's violation, and the
+ * exit code is 1 when a MUST requirement failed (0 otherwise: a SHOULD-only mutant passes the run).
+ */
+export function judgeMutantRun(run: SdkRun, breaks: readonly string[], tolerated: readonly ToleratedExtra[] = []): string[] {
+  const problems: string[] = [];
+  const verdicts = run.report.requirements.filter((r) => r.side === 'sdk');
+  for (const id of breaks) {
+    const v = verdicts.find((r) => r.id === id);
+    if (v?.status !== 'failed') problems.push(`${id} should have failed but is ${v?.status ?? 'absent'}${v?.reason ? ` (${v.reason})` : ''}`);
+  }
+  for (const v of verdicts) {
+    if (breaks.includes(v.id)) continue;
+    if (v.status === 'failed') {
+      const failingChecks = run.report.checks.filter((c) => c.status === 'failed' && (c.failedRequirements ?? []).includes(v.id)).map((c) => c.id);
+      const excused = failingChecks.length > 0 && failingChecks.every((c) => tolerated.some((t) => t.requirement === v.id && t.check === c));
+      if (!excused) problems.push(`${v.id} failed too: ${v.reason ?? ''}`);
+    } else if (v.status === 'inconclusive' && !(v.reason ?? '').startsWith('not established')) {
+      problems.push(`${v.id} is inconclusive: ${v.reason ?? ''}`);
+    }
+  }
+  const must = verdicts.some((v) => v.status === 'failed' && v.level === 'MUST');
+  const expectedCode = must ? 1 : 0;
+  if (run.code !== expectedCode && problems.length === 0) problems.push(`exit code ${run.code}, expected ${expectedCode}`);
+  return problems;
+}
