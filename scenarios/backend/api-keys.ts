@@ -94,6 +94,14 @@ async function useKey(model: ApiKeyStoreModel, real: KeysReal, handle: number, m
   return use;
 }
 
+/**
+ * AK-10: uses every other unrevoked key, before and after a mint or a revocation, so that a change
+ * breaking another key is seen right after it (and a refusal before it is about time, not keys).
+ */
+async function useOthers(model: ApiKeyStoreModel, real: KeysReal, except: number | null, moment: string): Promise<void> {
+  for (const key of model.keys) if (key.handle !== except && !key.revoked) await useKey(model, real, key.handle, moment);
+}
+
 class MintCommand implements fc.AsyncCommand<ApiKeyStoreModel, KeysReal> {
   constructor(
     readonly name: string,
@@ -105,6 +113,7 @@ class MintCommand implements fc.AsyncCommand<ApiKeyStoreModel, KeysReal> {
   async run(model: ApiKeyStoreModel, real: KeysReal): Promise<void> {
     syncTime(model, real);
     const expiresAt = this.expiresInMs === null ? null : model.now + this.expiresInMs;
+    await useOthers(model, real, null, 'before a mint');
     const response = await real.session.mintKey('admin', { name: this.name, expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString() });
     real.ring.assertNoRawKey(response, 'a mint response (of another key)');
     const minted = mintedKey(real.session, response);
@@ -113,6 +122,7 @@ class MintCommand implements fc.AsyncCommand<ApiKeyStoreModel, KeysReal> {
     real.ctx.step(`mint key #${key.handle} "${this.name}"${expiresAt ? ` expiring in ${this.expiresInMs} ms` : ''} → ${response.status}`);
     // AK-04: usable at once, no read-after-write gap.
     await useKey(model, real, key.handle, 'right after minting');
+    await useOthers(model, real, key.handle, `right after key #${key.handle} was minted`);
   }
   toString(): string {
     return `mint(${JSON.stringify(this.name)}${this.expiresInMs === null ? '' : `, expiresIn=${this.expiresInMs}ms`})`;
@@ -158,6 +168,7 @@ class RevokeCommand implements fc.AsyncCommand<ApiKeyStoreModel, KeysReal> {
     syncTime(model, real);
     const handle = this.pick % model.keys.length;
     const again = model.key(handle).revoked;
+    await useOthers(model, real, handle, `before key #${handle} is revoked`);
     const response = await real.session.revokeKey(real.ring.entry(handle).id);
     real.ctx.step(`revoke key #${handle}${again ? ' again' : ''} → ${response.status}`);
     real.ring.assertNoRawKey(response, 'a revoke response');
@@ -167,6 +178,7 @@ class RevokeCommand implements fc.AsyncCommand<ApiKeyStoreModel, KeysReal> {
     model.revoke(handle);
     // AK-08: the very next request with the key is refused.
     await useKey(model, real, handle, 'right after revocation');
+    await useOthers(model, real, handle, `right after key #${handle} was revoked`);
   }
   toString(): string {
     return `revoke(key ${this.pick})`;

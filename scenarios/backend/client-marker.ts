@@ -147,18 +147,22 @@ const survivesRotation: Check = {
   skipReason: (s) => (available(s).some((m) => m !== 'Sdk') ? null : s.unavailableFamily('Cli')),
   property: (session, ctx) => {
     const families = available(session).filter((m) => m !== 'Sdk');
-    return property(ctx, fc.tuple(fc.constantFrom(...(families.length ? families : (['Cli'] as ClientMarker[]))), fc.integer({ min: 1, max: 4 }), fc.nat()), async ([marker, rotations, n]) => {
-      const caller = await MarkedCaller.create(session, marker);
-      const field = pick(await coreListFields(session, caller.credential, ctx), n);
-      // The family's own marker first (CM-02 / CM-03), so that what follows is about rotation.
-      const initial = await gatedUpdate(session, caller, field);
-      ctx.step(`${marker} generation 0: gated update → ${initial.status}`);
-      judgeGate(session, caller, initial, gateRequirement(marker), 'before any rotation, the gated update');
-      for (let generation = 1; generation <= rotations; generation++) {
-        await caller.rotate(session, ctx);
-        const response = await gatedUpdate(session, caller, field);
-        ctx.step(`${marker} generation ${generation}: gated update → ${response.status}`);
-        judgeGate(session, caller, response, 'CM-04', `after ${generation} rotation(s), the gated update`);
+    // Every family marker in every run ("Cli stays Cli, Web stays Web"): a run that rotated only
+    // one kind of family would leave the other unchecked for some seeds.
+    return property(ctx, fc.tuple(fc.integer({ min: 1, max: 4 }), fc.nat()), async ([rotations, n]) => {
+      for (const marker of families.length ? families : (['Cli'] as ClientMarker[])) {
+        const caller = await MarkedCaller.create(session, marker);
+        const field = pick(await coreListFields(session, caller.credential, ctx), n);
+        // The family's own marker first (CM-02 / CM-03), so that what follows is about rotation.
+        const initial = await gatedUpdate(session, caller, field);
+        ctx.step(`${marker} generation 0: gated update → ${initial.status}`);
+        judgeGate(session, caller, initial, gateRequirement(marker), 'before any rotation, the gated update');
+        for (let generation = 1; generation <= rotations; generation++) {
+          await caller.rotate(session, ctx);
+          const response = await gatedUpdate(session, caller, field);
+          ctx.step(`${marker} generation ${generation}: gated update → ${response.status}`);
+          judgeGate(session, caller, response, 'CM-04', `after ${generation} rotation(s), the gated update`);
+        }
       }
     });
   },
@@ -170,13 +174,17 @@ const listValues: Check = {
   requirements: ['CM-05'],
   defaultRuns: 4,
   skipReason: (s) => (available(s).length ? null : `${s.missingIdentity('admin')}; or ${s.unavailableFamily('Cli')}`),
+  // Every marker in every run (allowed for all three): picking one per run left a marker
+  // unchecked for some seeds.
   property: (session, ctx) =>
-    property(ctx, fc.tuple(fc.constantFrom(...orSdk(available(session))), fc.nat()), async ([marker, n]) => {
-      const caller = await MarkedCaller.create(session, marker);
-      const field = pick(await coreListFields(session, caller.credential, ctx), n);
-      const response = await session.driver.updateFieldData(caller.credential, { id: field.id, data: field.data ?? [], defaultValue: field.defaultValue ?? null });
-      ctx.step(`${marker}: PUT the values of core field "${field.name}" unchanged → ${response.status}`);
-      if (!is2xx(response)) throw new Violation('CM-05', '2xx', describe(session, response), `a ${marker} caller could not update a system list field's values`);
+    property(ctx, fc.nat(), async (n) => {
+      for (const marker of orSdk(available(session))) {
+        const caller = await MarkedCaller.create(session, marker);
+        const field = pick(await coreListFields(session, caller.credential, ctx), n);
+        const response = await session.driver.updateFieldData(caller.credential, { id: field.id, data: field.data ?? [], defaultValue: field.defaultValue ?? null });
+        ctx.step(`${marker}: PUT the values of core field "${field.name}" unchanged → ${response.status}`);
+        if (!is2xx(response)) throw new Violation('CM-05', '2xx', describe(session, response), `a ${marker} caller could not update a system list field's values`);
+      }
     }),
 };
 
@@ -261,9 +269,18 @@ class AddCallerCommand implements fc.AsyncCommand<MarkerGateModel, GateReal> {
     return model.callers.length < 4;
   }
   async run(model: MarkerGateModel, real: GateReal): Promise<void> {
-    real.callers.push(await MarkedCaller.create(real.session, this.marker));
-    model.addCaller(this.marker);
-    real.ctx.step(`new ${this.marker} caller #${model.callers.length - 1}`);
+    const created = await MarkedCaller.create(real.session, this.marker);
+    real.callers.push(created);
+    const caller = model.addCaller(this.marker);
+    const index = model.callers.length - 1;
+    real.ctx.step(`new ${this.marker} caller #${index}`);
+    if (!real.fields.length) real.fields = await coreListFields(real.session, created.credential, real.ctx);
+    // Its own marker's decision first (CM-01 … CM-03), so that a later wrong decision for this
+    // caller is about what happened since: a rotation (CM-04) or a claim (CM-07).
+    const field = real.fields[0]!;
+    const response = await gatedUpdate(real.session, created, field);
+    real.ctx.step(`caller #${index} (${this.marker}): gated update of "${field.name}" → ${response.status}`);
+    judgeGate(real.session, caller, response, model.requirementFor(caller, false), `the metadata update of core field "${field.name}"`);
   }
   toString(): string {
     return `caller(${this.marker})`;
@@ -283,9 +300,16 @@ class GatedCommand implements fc.AsyncCommand<MarkerGateModel, GateReal> {
     const index = this.who % model.callers.length;
     const caller: Caller = model.callers[index]!;
     const field = pick(real.fields, this.field);
+    const spoofed = Boolean(this.spoof) && caller.marker !== 'Web';
+    if (spoofed) {
+      // The same update without the claim first: CM-07 is about the claim changing the decision.
+      const plain = await gatedUpdate(real.session, real.callers[index]!, field);
+      real.ctx.step(`caller #${index} (${caller.marker}${caller.generation ? `, rotated ${caller.generation}×` : ''}): gated update of "${field.name}" → ${plain.status}`);
+      judgeGate(real.session, caller, plain, model.requirementFor(caller, false), `the metadata update of core field "${field.name}"`);
+    }
     const response = await gatedUpdate(real.session, real.callers[index]!, field, this.spoof ?? undefined);
     real.ctx.step(`caller #${index} (${caller.marker}${caller.generation ? `, rotated ${caller.generation}×` : ''})${this.spoof ? ` claiming Web (${this.spoof.label})` : ''}: gated update of "${field.name}" → ${response.status}`);
-    judgeGate(real.session, caller, response, model.requirementFor(caller, Boolean(this.spoof) && caller.marker !== 'Web'), `the metadata update of core field "${field.name}"`);
+    judgeGate(real.session, caller, response, model.requirementFor(caller, spoofed), `the metadata update of core field "${field.name}"`);
   }
   toString(): string {
     return `gated(caller ${this.who}, field ${this.field}${this.spoof ? `, ${this.spoof.label}` : ''})`;
@@ -361,7 +385,6 @@ const gateModel: Check = {
         const model = new MarkerGateModel();
         const real: GateReal = { session, ctx, callers: [], fields: [] };
         await new AddCallerCommand(markers[0]!).run(model, real);
-        real.fields = await coreListFields(session, real.callers[0]!.credential, ctx);
         return { model, real };
       },
       { maxCommands: 10 },

@@ -9,7 +9,7 @@ import { sleep } from '../../src/engine/limits.js';
 import { Skip, Violation, expectThat } from '../../src/engine/outcomes.js';
 import { modelProperty, property } from '../../src/engine/properties.js';
 import { fingerprint } from '../../src/engine/redact.js';
-import { TokenFamiliesModel, type Marker, type RefreshOutcome } from '../../src/model/token-families.js';
+import { TokenFamiliesModel, type Marker, type RefreshOutcome, type RefreshPrediction } from '../../src/model/token-families.js';
 import { bearer } from '../../src/targets/backend/driver.js';
 import type { BackendSession } from '../../src/targets/backend/session.js';
 import type { TokenPair } from '../../src/targets/backend/token-sources.js';
@@ -108,13 +108,38 @@ class RefreshCommand implements fc.AsyncCommand<TokenFamiliesModel, FamiliesReal
     return model.families.length > 0;
   }
   async run(model: TokenFamiliesModel, real: FamiliesReal): Promise<void> {
+    await this.present(model, real, true);
+  }
+
+  private predict(model: TokenFamiliesModel, real: FamiliesReal, familyId: number): { generation: number; clientId: string; prediction: RefreshPrediction } {
+    const family = model.family(familyId);
+    const generation = Math.max(0, Math.min(family.generation, real.tokens[familyId]!.refresh.length - 1) - this.back);
+    const clientId = this.foreignClient ? real.otherClientId : family.clientId;
+    return { generation, clientId, prediction: model.predictRefresh(familyId, generation, clientId) };
+  }
+
+  /**
+   * Presents the token and judges the answer. `bracket`: when the presentation is expected to
+   * kill a family (replay, idle expiry) or is a foreign client's, the families concerned are
+   * refreshed right before and right after it (every other live family; or this family with its
+   * own client), so that a refusal seen there has one possible cause: this presentation (RT-06,
+   * RT-08), not time passing since their last rotation (RT-09).
+   */
+  private async present(model: TokenFamiliesModel, real: FamiliesReal, bracket: boolean): Promise<void> {
     syncTime(model, real);
     const familyId = this.pick % model.families.length;
+    const preview = this.predict(model, real, familyId).prediction;
+    const foreign = bracket && preview.kind === 'foreign-client';
+    // The foreign case's own refresh before it may be what kills this family (idle expiry).
+    const ownPreview = foreign ? model.predictRefresh(familyId, model.family(familyId).generation, model.family(familyId).clientId) : preview;
+    const kills = bracket && (preview.kind === 'superseded' || preview.kind === 'idle-expired' || ownPreview.kind === 'idle-expired');
+    const others = () => model.families.filter((f) => f.id !== familyId && !f.dead && !f.indeterminate).map((f) => f.id);
+    if (kills) for (const other of others()) await new RefreshCommand(other, 0, false).present(model, real, false);
+    if (foreign) await new RefreshCommand(familyId, 0, false).present(model, real, false);
+    syncTime(model, real);
     const family = model.family(familyId);
     const tokens = real.tokens[familyId]!;
-    const generation = Math.max(0, Math.min(family.generation, tokens.refresh.length - 1) - this.back);
-    const clientId = this.foreignClient ? real.otherClientId : family.clientId;
-    const prediction = model.predictRefresh(familyId, generation, clientId);
+    const { generation, clientId, prediction } = this.predict(model, real, familyId);
     const response = await real.session.driver.refresh(tokens.refresh[generation]!, { clientId });
     const label = `refresh family #${familyId} with generation ${generation}${generation === family.generation ? ' (current)' : ''}${this.foreignClient ? ` as client ${clientId}` : ''}`;
     real.ctx.step(`${label} → ${response.status}${oauthErrorCode(response) ? ` ${oauthErrorCode(response)}` : ''}`);
@@ -138,6 +163,10 @@ class RefreshCommand implements fc.AsyncCommand<TokenFamiliesModel, FamiliesReal
       }
     }
     model.applyRefresh(familyId, prediction, outcome, tokens.pair.expiresIn * 1000);
+    if (kills) for (const other of others()) await new RefreshCommand(other, 0, false).present(model, real, false);
+    if (foreign && outcome === 'rejected' && !model.family(familyId).dead && !model.family(familyId).indeterminate) {
+      await new RefreshCommand(familyId, 0, false).present(model, real, false);
+    }
   }
   toString(): string {
     return `refresh(family ${this.pick}, ${this.back === 0 ? 'current' : `${this.back} back`}${this.foreignClient ? ', foreign client' : ''})`;
@@ -443,7 +472,9 @@ const idleWindow: Check = {
       else await sleep(ms, ctx.signal);
       ctx.step(`let ${formatDuration(ms)} pass`);
     };
-    return property(ctx, fc.tuple(fc.constantFrom(...markersOrCli(session)), fc.integer({ min: 1, max: 3 }), fc.double({ min: 0.5, max: 0.95, noNaN: true })), async ([marker, slides, fraction]) => {
+    // At least two slides of more than half the window each, so that the total always exceeds it
+    // (one slide alone would pass under a window that does not slide).
+    return property(ctx, fc.tuple(fc.constantFrom(...markersOrCli(session)), fc.integer({ min: 2, max: 3 }), fc.double({ min: 0.55, max: 0.95, noNaN: true })), async ([marker, slides, fraction]) => {
       const family = new FamilyTokens(await session.newFamily(marker));
       // Each step stays inside the window but the total exceeds it: only a sliding window passes.
       for (let i = 0; i < slides; i++) {

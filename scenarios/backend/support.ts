@@ -12,8 +12,9 @@ import { EksoErrorBody, MintResponse, OAuthError, TokenResponse, parseWire } fro
 
 /** A one-line, redacted description of a response for expected/actual. */
 export function describe(session: BackendSession, response: HttpResponse): string {
-  const body = response.text.replace(/\s+/g, ' ').trim();
-  const clipped = body.length > 160 ? `${body.slice(0, 160)}…` : body;
+  // Redacted before it is clipped: a clipped secret no longer matches the secret, nor its shape.
+  const body = session.redactor.text(response.text).replace(/\s+/g, ' ').trim();
+  const clipped = body.length > 200 ? `${body.slice(0, 200)}…` : body;
   return session.redactor.text(`${response.status}${clipped ? ` ${clipped}` : ''}`);
 }
 

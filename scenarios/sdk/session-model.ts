@@ -48,7 +48,7 @@ class BurstCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
     const { session, client, ctx } = real;
     sync(model, real);
     const allowedRefreshes = model.maxRefreshesForBurst();
-    const extraRequirement = model.extraRefreshRequirement();
+    const usualExtra = model.extraRefreshRequirement();
     const injected = model.pending401 ? 1 : 0;
     const from = mark(session);
     const results = await concurrently<CallResult>(session, real.scheduler, this.calls.map((c) => () => session.call(client.client, c.method, c.path, c.body)));
@@ -60,7 +60,18 @@ class BurstCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
 
     assertNoExpiredBearer(session, seen, toleranceMs(session));
     const refreshes = tokenRequests(seen, client.family);
+    // A refresh presenting a token whose rotation had not reached the SDK yet overlapped another
+    // refresh: the concurrent calls did not share one (SDK-06), which is not reuse (SDK-07).
+    const overlapping = refreshes.find((r) => r.superseded && r.rotationSeen === false);
+    if (overlapping && this.calls.length > 1) {
+      throw new Violation('SDK-06', 'one refresh shared by the concurrent calls', `${describeRequest(session, overlapping)}, while the rotation of that token was still in flight`, 'concurrent calls did not share one refresh');
+    }
     if (refreshes.length > allowedRefreshes) {
+      // A refresh sent before the injected 401 came back, while the token was far from expiry, is
+      // needless (SDK-05) whatever follows; only refreshes after the 401 are the 401's (SDK-09).
+      const faultAt = seen.findIndex((r) => r.kind === 'api' && r.fault !== undefined);
+      const beforeFault = faultAt < 0 ? refreshes.length : refreshes.filter((r) => seen.indexOf(r) < faultAt).length;
+      const extraRequirement = injected && beforeFault > 0 && !model.mayRefresh() ? 'SDK-05' : usualExtra;
       const summary = { 'SDK-09': 'more refreshes than the 401 called for', 'SDK-06': 'concurrent calls did not share one refresh', 'SDK-05': 'refreshed although the access token was far from expiry' }[extraRequirement];
       throw new Violation(extraRequirement, `at most ${allowedRefreshes} refresh request(s)`, `${refreshes.length}`, summary);
     }

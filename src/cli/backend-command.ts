@@ -24,6 +24,7 @@ import {
   HookDeviceApprover,
   HookTokenSource,
   TokenSources,
+  type TokenPair,
 } from '../targets/backend/token-sources.js';
 import { ForeignHostError, HttpClient, TransportError } from '../targets/http.js';
 import { MintResponse, parseWire } from '../spec/wire.js';
@@ -363,7 +364,38 @@ async function openSession(
     },
   );
   session.approver = approver;
+  if (options.tokenCommand || options.deviceApproveCommand) await preflightTokenSource(session, driver, signal);
   return session;
+}
+
+/**
+ * CONTRACT exit 3, "the token source rejected before any check ran": the token source the user
+ * gave is tried once before the checks — one admin family (Cli, else Web when the command cannot
+ * make Cli), its access token presented to the authenticated probe. A source that fails, or whose
+ * token the target refuses with 401, makes every family check meaningless: the run stops with one
+ * line instead of a page of inconclusive verdicts. The family is kept for the first check that
+ * wants one, so nothing is wasted. A command that exits 3 for both markers is not a failure: the
+ * checks needing families are skipped, as the contract says.
+ */
+async function preflightTokenSource(session: BackendSession, driver: BackendDriver, signal: AbortSignal): Promise<void> {
+  for (const marker of ['Cli', 'Web'] as const) {
+    if (session.unavailableFamily(marker, 'admin')) continue;
+    const source = session.tokenSources.describe(marker, 'admin');
+    let pair: TokenPair;
+    try {
+      pair = await session.newFamily(marker, 'admin');
+    } catch (error) {
+      if (error instanceof Skip) continue;
+      // Stopped by Ctrl-C or --max-time: not the source's fault (the caller reports the stop).
+      if (signal.aborted) throw new TransportError('aborted', driver.baseUrl, 'stopped while the token source ran');
+      if (error instanceof Inconclusive) throw new TargetUnusableError(`the token source (${source}) failed before any check ran: ${error.diagnosis}`);
+      throw error;
+    }
+    const probe = await driver.probe(bearer(pair.accessToken));
+    if (probe.status === 401) throw new TargetUnusableError(`the access token from ${source} was rejected with 401 by the authenticated probe`);
+    session.tokenSources.keep(marker, 'admin', pair);
+    return;
+  }
 }
 
 /** An identity minted through the test hooks; revoked at the end (the admin one last). */

@@ -23,9 +23,13 @@ const FINGERPRINT_RE = /…\(len=\d+, sha256:[0-9a-f]{8}\)/;
 /** Field names whose values are always secrets. */
 const SECRET_FIELD = /^(raw_?key|api_?key|access_?token|refresh_?token|id_?token|device_?code|code_verifier|client_secret|secret|password|authorization|accessToken|refreshToken|deviceCode|clientSecret)$/i;
 
+/** `"access_token": "…"` inside text, the closing quote optional (the text may be clipped). */
+const SECRET_JSON_FIELD = /"(raw_?key|rawKey|api_?key|access_?token|accessToken|refresh_?token|refreshToken|id_?token|device_?code|deviceCode|client_secret|clientSecret|password)"(\s*:\s*)"([^"\\]{8,})("?)/gi;
+
 const SHAPES: RegExp[] = [
   /ek_live_[A-Za-z0-9_\-]{4,}/g, // Ekso API keys
-  /eyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*/g, // JWTs (also alg:none with an empty signature)
+  // JWTs (also alg:none with an empty signature, and the head of one cut short by a clip).
+  /eyJ[A-Za-z0-9_\-]{6,}(?:\.[A-Za-z0-9_\-]*){0,2}/g,
   /ekso_(?:at|rt|dc)_[A-Za-z0-9_\-]{4,}/g, // opaque Ekso-style handles
 ];
 
@@ -63,6 +67,8 @@ export class Redactor {
       }
     }
     for (const shape of SHAPES) out = out.replace(shape, (m) => fingerprint(m));
+    // A secret-named JSON field in text (a body quoted in a message), even when cut short.
+    out = out.replace(SECRET_JSON_FIELD, (_m, name: string, colon: string, value: string, end: string) => `"${name}"${colon}"${FINGERPRINT_RE.test(value) ? value : fingerprint(value)}${end}`);
     return out;
   }
 

@@ -74,7 +74,8 @@ export class ApiKeyStoreModel {
   /** AK-08 / AK-09: revocation is immediate and idempotent. */
   revoke(handle: number): void {
     const key = this.key(handle);
-    if (!key.revoked) this.events.push({ at: this.now, kind: 'revoke', handle });
+    // Recorded again when already revoked: revoking (even a revoked key) must not change others (AK-10).
+    this.events.push({ at: this.now, kind: 'revoke', handle });
     key.revoked = true;
   }
 
@@ -100,15 +101,20 @@ export class ApiKeyStoreModel {
 
   /**
    * Which requirement a wrongly rejected key contradicts, most specific first: a key that never
-   * worked, refused on its first use right after its mint (AK-04); another key's
-   * mint/revoke/expiry since this key last worked (AK-10); a key with an expiry still in the future
-   * (AK-07); time passing on a key without expiry (AK-06); else a key that stopped working for no
-   * visible reason (AK-04).
+   * worked, refused on its first use right after its mint (AK-04); time passing since it last
+   * worked, on a key with an expiry still in the future (AK-07) or without one (AK-06); another
+   * key's mint/revoke/expiry since this key last worked (AK-10); else a key that stopped working
+   * for no visible reason (AK-07 / AK-06 / AK-04 as above).
+   *
+   * Time comes before other keys' changes: the lifecycle check uses every other key right before
+   * and right after each mint and revocation, so a change that breaks another key is seen with no
+   * time in between, while a refusal after the clock moved is about time.
    */
   explainWrongRejection(handle: number): 'AK-04' | 'AK-06' | 'AK-07' | 'AK-10' {
     const key = this.key(handle);
     const since = key.lastAcceptedAt;
     if (since === null) return 'AK-04';
+    if (this.now - since > this.skewMs) return key.expiresAt !== null ? 'AK-07' : 'AK-06';
     const othersChanged = this.events.some((e) => e.at >= since && e.handle !== undefined && e.handle !== handle && e.kind !== 'advance');
     if (othersChanged) return 'AK-10';
     if (key.expiresAt !== null) return 'AK-07';

@@ -39,6 +39,8 @@ export interface FamilyState {
   readonly accessTokens: AccessTokenRecord[];
   /** A presentation with a foreign client_id since the last rotation (RT-08 explanations). */
   foreignAttemptSinceRotation: boolean;
+  /** Number of model events when the family last rotated (or began): what happened since is after it. */
+  eventsAtLastActivity: number;
 }
 
 export interface RefreshPrediction {
@@ -83,6 +85,7 @@ export class TokenFamiliesModel {
       indeterminate: false,
       accessTokens: [{ generation: 0, expiresAt: this.now + accessTtlMs }],
       foreignAttemptSinceRotation: false,
+      eventsAtLastActivity: this.events.length,
     };
     this.families.push(family);
     return family;
@@ -103,14 +106,17 @@ export class TokenFamiliesModel {
    * Which requirement a refusal of a live family's current token contradicts, most specific
    * first: a foreign presentation that must not have consumed it (RT-08), another family's death
    * since this one last rotated (RT-06), time passing within the sliding window (RT-09), else the
-   * plain rotation (RT-01).
+   * plain rotation (RT-01). (The model-based check refreshes the families concerned right before
+   * and right after a foreign presentation or a family's death, so that only one of these can
+   * have happened since the last rotation.)
    */
   private explainCurrentRefused(family: FamilyState): { requirement: string; because: string } {
     if (family.foreignAttemptSinceRotation) {
       return { requirement: 'RT-08', because: 'the current token, after a refused presentation by another client (which must neither rotate nor consume it)' };
     }
     const since = family.lastActivity;
-    const death = this.events.find((e) => e.kind === 'death' && e.familyId !== family.id && e.at >= since);
+    // By order, not by time: a death in the same millisecond as a later rotation is not "since".
+    const death = this.events.slice(family.eventsAtLastActivity).find((e) => e.kind === 'death' && e.familyId !== family.id);
     if (death) return { requirement: 'RT-06', because: `the current token of a live family (family #${death.familyId} died meanwhile; families are independent)` };
     if (this.events.some((e) => e.kind === 'advance' && e.at > since)) {
       return { requirement: 'RT-09', because: `the current token, ${this.now - since} ms after its family's last rotation (inside the idle window)` };
@@ -131,10 +137,12 @@ export class TokenFamiliesModel {
     if (family.indeterminate) {
       return { allowed: ['rotated', 'rejected'], requirement: 'RT-03', because: 'an earlier answer left this family indeterminate', kind: 'indeterminate' };
     }
+    // A superseded token must be refused as RT-03 says (400 invalid_grant) whatever the window.
+    const idleRequirement = generation < family.generation ? 'RT-03' : 'RT-09';
     if (family.dead) {
       return {
         allowed: ['rejected'],
-        requirement: family.deathCause === 'idle' ? 'RT-09' : 'RT-04',
+        requirement: family.deathCause === 'idle' ? idleRequirement : 'RT-04',
         because: family.deathCause === 'idle' ? 'the family outlived its idle window' : 'a replay revoked the whole family',
         kind: 'dead-family',
       };
@@ -144,7 +152,7 @@ export class TokenFamiliesModel {
     }
     const idle = this.idleState(family);
     if (idle === 'expired') {
-      return { allowed: ['rejected'], requirement: 'RT-09', because: `no rotation for more than the idle window (${this.idleWindowMs / 1000} s)`, kind: 'idle-expired' };
+      return { allowed: ['rejected'], requirement: idleRequirement, because: `no rotation for more than the idle window (${this.idleWindowMs / 1000} s)`, kind: 'idle-expired' };
     }
     if (generation === family.generation) {
       const allowed: RefreshOutcome[] = idle === 'ambiguous' ? ['rotated', 'rejected'] : ['rotated'];
@@ -216,6 +224,7 @@ export class TokenFamiliesModel {
     family.issuedAt.push(this.now);
     family.lastActivity = this.now;
     family.foreignAttemptSinceRotation = false;
+    family.eventsAtLastActivity = this.events.length;
     family.accessTokens.push({ generation: family.generation, expiresAt: this.now + accessTtlMs });
   }
 

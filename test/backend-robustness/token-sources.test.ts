@@ -1,8 +1,11 @@
 /**
  * User-supplied token sources that misbehave (CONTRACT §2): a --token-command that prints
- * garbage, fails, says it cannot (exit 3) or hangs; a --device-approve-command that fails. The
- * checks needing them are inconclusive (or skipped for exit 3) with the reason, never failed, and
- * a hanging command does not outlive --max-time.
+ * garbage, fails, gives tokens the target refuses, says it cannot (exit 3) or hangs; a
+ * --device-approve-command that fails. The source is tried once before any check: one that fails
+ * or whose token is refused ends the run with exit 3 (CONTRACT §1: "the token source rejected
+ * before any check ran") and one line naming the option, the checks reported as not run
+ * (inconclusive), never failed; one that says it cannot is skipped; a hanging command does not
+ * outlive --max-time.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,9 +42,16 @@ describe.concurrent('a --token-command that misbehaves', () => {
     ['prints something that is not JSON', 'echo not-json', /did not print one JSON object/],
     ['prints JSON that is not a token pair', `echo '{"access_token": 1}'`, /did not give a token pair: field `access_token`/],
     ['fails', 'echo "no session" >&2; exit 7', /--token-command exited 7: no session/],
-  ])('%s: inconclusive with the reason', async (name, command, message) => {
+    [
+      'gives tokens the target refuses',
+      `echo '{"access_token": "not-a-token-of-this-backend", "refresh_token": "nor-this-one-either", "expires_in": 300, "token_type": "Bearer"}'`,
+      /access token from --token-command was rejected with 401/,
+    ],
+  ])('%s: exit 3 before any check, one line with the reason', async (name, command, message) => {
     const { result, report, rotation } = await run(name.replace(/\W+/g, '-'), ['--check', 'RT-01', '--token-command', command]);
-    expect(result.code, result.stderr).toBe(4);
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(rotation?.status).toBe('inconclusive');
     expect(rotation?.message).toMatch(message);
     expect(report.checks.filter((c) => c.status === 'failed')).toEqual([]);
@@ -64,9 +74,10 @@ describe.concurrent('a --token-command that misbehaves', () => {
 });
 
 describe('a --device-approve-command that fails', () => {
-  it('makes the device-flow families inconclusive, with its stderr', async () => {
+  it('ends the run with exit 3 before any check, with its stderr', async () => {
     const { result, report } = await run('approver', ['--check', 'CM-02', '--device-approve-command', 'echo "approval page down" >&2; exit 1']);
-    expect(result.code, result.stderr).toBe(4);
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toMatch(/--device-approve-command exited 1: approval page down/);
     const gate = report.checks.find((c) => c.id === 'cm.gate.cli');
     expect(gate?.status).toBe('inconclusive');
     expect(gate?.message).toMatch(/--device-approve-command exited 1: approval page down/);

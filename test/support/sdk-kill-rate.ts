@@ -7,25 +7,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { SdkMutant } from '../../src/mutants/registry.js';
 import { judgeMutantRun, runSdk, type ToleratedExtra } from './sdk-harness.js';
 
-export const KILL_SEEDS = [1, 2, 3, 4, 5] as const;
+export const KILL_SEEDS: readonly number[] = process.env.EKSO_KILL_SEEDS ? process.env.EKSO_KILL_SEEDS.split(',').map(Number) : [1, 2, 3, 4, 5];
 
-/**
- * Known harness issue (reported to the lead, scenarios/sdk/session-model.ts): the session model
- * allows no refresh in a burst that did not need one and blames an extra refresh on SDK-06 (single
- * flight) — a needless refresh is SDK-05's concern. Tolerated for the needless-refresh mutants,
- * and only when `sdk.session.model` is the check failing SDK-06; remove once the model attributes
- * it to SDK-05.
- */
-export const SESSION_MODEL_NEEDLESS_REFRESH: ToleratedExtra = {
-  requirement: 'SDK-06',
-  check: 'sdk.session.model',
-  why: 'the session model reports a needless refresh as a single-flight violation',
-};
-
-export const TOLERATED: Readonly<Record<string, readonly ToleratedExtra[]>> = {
-  'refresh-every-call': [SESSION_MODEL_NEEDLESS_REFRESH],
-  'refresh-after-fixed-ttl': [SESSION_MODEL_NEEDLESS_REFRESH],
-};
+/** Extra failures tolerated per mutant (none: each mutant must fail exactly what it breaks). */
+export const TOLERATED: Readonly<Record<string, readonly ToleratedExtra[]>> = {};
 
 export function killRateSuite(title: string, mutants: readonly SdkMutant[], seeds: readonly number[] = KILL_SEEDS): void {
   const table: string[] = [];

@@ -216,7 +216,7 @@ export const ROTATION_MUTANTS: readonly BackendMutant[] = [
       name: 'refresh-stops-rotating',
       description: 'The refresh grant returns the same refresh token again (no rotation); everything else as the reference',
       breaks: ['RT-01'],
-      modelledOn: 'a refresh that silently stops rotating (node oidc-provider rotateRefreshToken policy returning false; anchors §9)',
+      modelledOn: "a refresh that silently stops rotating (cf. node oidc-provider's default rotateRefreshToken, which stops rotating after a year; anchors §9)",
     },
     RefreshStopsRotating,
   ),

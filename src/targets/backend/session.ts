@@ -99,6 +99,11 @@ export class BackendSession {
     return this.tokens.newFamily(marker, user);
   }
 
+  /** The token sources themselves (the preflight keeps the family it obtained for a check). */
+  get tokenSources(): TokenSources {
+    return this.tokens;
+  }
+
   /** Moves the target's clock; anything but a 2xx makes the check inconclusive. */
   async advanceClock(ms: number): Promise<void> {
     if (!this.hasClock) throw new Skip('needs a clock hook: a target with test hooks, or the profile key testClock');

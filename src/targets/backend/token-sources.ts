@@ -205,7 +205,21 @@ export class DeviceFlowTokenSource implements TokenSource {
  * else the token command, else test hooks. Web: the token command, else test hooks.
  */
 export class TokenSources implements TokenSource {
+  /** Families obtained ahead (the preflight's), handed out before any new one is made. */
+  private readonly spares: Array<{ marker: Marker; user: UserRole; pair: TokenPair }> = [];
+
   constructor(private readonly sources: { device?: TokenSource; command?: TokenSource; hooks?: TokenSource }) {}
+
+  /** Keeps an unused family for the next `newFamily(marker, user)`. */
+  keep(marker: Marker, user: UserRole, pair: TokenPair): void {
+    this.spares.push({ marker, user, pair });
+  }
+
+  /** Which kind of source serves `marker` families for `user` (for messages). */
+  describe(marker: Marker, user: UserRole): string {
+    const source = this.pick(marker, user);
+    return source === this.sources.device ? '--device-approve-command (device flow)' : source === this.sources.command ? '--token-command' : 'the test hooks';
+  }
 
   private pick(marker: Marker, user: UserRole): TokenSource | null {
     const order = marker === 'Cli' ? [this.sources.device, this.sources.command, this.sources.hooks] : [this.sources.command, this.sources.hooks];
@@ -225,6 +239,8 @@ export class TokenSources implements TokenSource {
   }
 
   async newFamily(marker: Marker, user: UserRole): Promise<TokenPair> {
+    const spare = this.spares.findIndex((s) => s.marker === marker && s.user === user);
+    if (spare >= 0) return this.spares.splice(spare, 1)[0]!.pair;
     const source = this.pick(marker, user);
     if (!source) throw new Skip(this.unavailable(marker, user) ?? 'no token source');
     return source.newFamily(marker, user);

@@ -43,6 +43,12 @@ export interface ServerRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /**
+   * Whether the client had already received the rotation of the refresh token this request
+   * presents when it sent the request (in-process, known at the fetch call; over HTTP, the
+   * arrival stands for the send).
+   */
+  rotationSeenAtSend?: boolean;
 }
 
 export interface ServerResponse {
@@ -93,6 +99,12 @@ export interface RecordedRequest {
   superseded?: boolean;
   /** A refresh token the server had refused before (invalid_grant) was presented again. */
   refusedBefore?: boolean;
+  /**
+   * For a superseded refresh token: whether the answer of the rotation that superseded it had
+   * reached the client before it sent this request. True: it reused a token it knew was rotated
+   * (SDK-07). False: the rotation was still in flight — two refreshes overlapped (SDK-06).
+   */
+  rotationSeen?: boolean;
   /** The presented access token had expired at arrival. */
   expired?: boolean;
   /** How much lifetime the presented access token had left at arrival (ms). */
@@ -123,6 +135,8 @@ export class ModelServer {
   private readonly byAccess = new Map<string, { family: Family; generation: number }>();
   private readonly apiKeys = new Map<string, { revoked: boolean }>();
   private readonly refused = new Set<string>();
+  /** Refresh tokens whose rotation answer has been delivered to the client. */
+  private readonly rotationsDelivered = new Set<string>();
   private faults: Fault[] = [];
   private seq = 0;
   private server: http.Server | null = null;
@@ -234,7 +248,7 @@ export class ModelServer {
     const started = Date.now();
     let response: ServerResponse;
     try {
-      response = isToken ? await this.token(record, request.body) : await this.api(record, headers);
+      response = isToken ? await this.token(record, request.body, request.rotationSeenAtSend) : await this.api(record, headers);
     } catch (error) {
       this.recordExchange(request, started, undefined, (error as Error).message);
       throw error;
@@ -263,7 +277,7 @@ export class ModelServer {
     }
   }
 
-  private async token(record: RecordedRequest, body: string): Promise<ServerResponse> {
+  private async token(record: RecordedRequest, body: string, rotationSeenAtSend: boolean | undefined): Promise<ServerResponse> {
     const form = Object.fromEntries(new URLSearchParams(body).entries());
     record.form = form;
     const presented = form.refresh_token;
@@ -272,6 +286,7 @@ export class ModelServer {
       record.family = known.family.id;
       record.generation = known.generation;
       record.superseded = known.generation < known.family.refresh.length - 1;
+      if (record.superseded && presented) record.rotationSeen = rotationSeenAtSend ?? this.rotationsDelivered.has(presented);
     }
     if (presented && this.refused.has(presented)) record.refusedBefore = true;
     const faulted = await this.applyFault(record, this.takeFault('token', presented));
@@ -361,10 +376,12 @@ export class ModelServer {
         const url = `http://${req.headers.host ?? '127.0.0.1'}${req.url ?? '/'}`;
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+        const index = this.requests.length;
         this.handle({ method: req.method ?? 'GET', url, headers, body: Buffer.concat(chunks).toString('utf8') }).then(
           (response) => {
             res.writeHead(response.status, response.headers);
             res.end(response.body);
+            this.delivered(index);
           },
           () => req.socket.destroy(),
         );
@@ -391,18 +408,28 @@ export class ModelServer {
    * (`createAdapter({fetch, now})`). `schedule`, when set, wraps the arrival and the answer of
    * every request so that fast-check's scheduler decides their order.
    */
+  /** The answer to request `index` reached the client: a rotation it carried is now known there. */
+  private delivered(index: number): void {
+    const record = this.requests[index];
+    if (record?.outcome === 'rotated' && record.form?.refresh_token) this.rotationsDelivered.add(record.form.refresh_token);
+  }
+
   fetchFor(options: { schedule?: () => (<T>(p: Promise<T>, label: string) => Promise<T>) | undefined } = {}): typeof globalThis.fetch {
     return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       const request = new Request(input, init);
       const headers: Record<string, string> = {};
       request.headers.forEach((v, k) => (headers[k] = v));
       const body = request.body ? await request.text() : '';
+      // Known when the SDK sends, not when the (scheduled) request arrives.
+      const presented = request.method === 'POST' ? new URLSearchParams(body).get('refresh_token') : null;
+      const rotationSeenAtSend = presented !== null && this.rotationsDelivered.has(presented);
       const schedule = options.schedule?.();
       const label = `${request.method} ${new URL(request.url).pathname}`;
       const arrive = schedule ? schedule(Promise.resolve(), `arrive ${label}`) : Promise.resolve();
       await arrive;
       if (init?.signal?.aborted) throw abortError();
-      const pending = this.handle({ method: request.method, url: request.url, headers, body });
+      const index = this.requests.length;
+      const pending = this.handle({ method: request.method, url: request.url, headers, body, rotationSeenAtSend });
       const answered = new Promise<ServerResponse>((resolve, reject) => {
         pending.then(resolve, reject);
         init?.signal?.addEventListener('abort', () => reject(abortError()), { once: true });
@@ -410,6 +437,7 @@ export class ModelServer {
       let response: ServerResponse;
       try {
         response = await (schedule ? schedule(answered, `answer ${label}`) : answered);
+        this.delivered(index);
       } catch (error) {
         if (error instanceof ResetFault) throw new TypeError('fetch failed', { cause: error });
         throw error;
