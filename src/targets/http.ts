@@ -183,11 +183,16 @@ export class HttpClient {
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
           const text = Buffer.concat(chunks).toString('utf8');
+          // Parsed on first use: many answers (probes, 401s) are judged by their status alone.
+          let parsed: { value: unknown } | undefined;
           resolve({
             status: res.statusCode ?? 0,
             headers: flattenHeaders(res.headers),
             text,
-            json: parseJson(text),
+            get json() {
+              parsed ??= { value: parseJson(text) };
+              return parsed.value;
+            },
             durationMs: Date.now() - started,
           });
         });
@@ -241,8 +246,11 @@ function harvestSecrets(r: Redactor, request: HttpRequest, response?: HttpRespon
     if (json !== undefined) walkSecrets(r, json);
     else for (const [k, v] of new URLSearchParams(request.body)) if (SECRET_KEYS.has(k) || k === 'code') r.add(v);
   }
-  if (response?.json !== undefined) walkSecrets(r, response.json);
+  // Only a body that names a secret field can carry one (a cheap test before parsing it).
+  if (response && SECRET_FIELD_TEXT.test(response.text) && response.json !== undefined) walkSecrets(r, response.json);
 }
+
+const SECRET_FIELD_TEXT = new RegExp(`"(?:${[...SECRET_KEYS].join('|')})"`);
 
 function walkSecrets(r: Redactor, value: unknown): void {
   if (Array.isArray(value)) value.forEach((v) => walkSecrets(r, v));

@@ -131,6 +131,25 @@ function withoutContentType(fetchImpl: typeof globalThis.fetch): typeof globalTh
   };
 }
 
+/**
+ * A `fetch` that sends the refresh form as the query of a GET: the refresh token ends up in the
+ * URL (proxy and server logs, browser history), which RFC 6749 §3.2 forbids by requiring POST.
+ */
+function refreshAsGet(fetchImpl: typeof globalThis.fetch): typeof globalThis.fetch {
+  return (input, init) => {
+    const body = init?.body;
+    if ((init?.method ?? 'GET').toUpperCase() !== 'POST' || typeof body !== 'string' && !(body instanceof URLSearchParams)) return fetchImpl(input, init);
+    const form = new URLSearchParams(body);
+    if (form.get('grant_type') !== 'refresh_token') return fetchImpl(input, init);
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    for (const [k, v] of form) url.searchParams.set(k, v);
+    const headers = new Headers(init?.headers);
+    headers.delete('content-type');
+    const { body: _dropped, ...rest } = init!;
+    return fetchImpl(url, { ...rest, method: 'GET', headers });
+  };
+}
+
 export const REFRESH_MUTANTS: readonly SdkMutant[] = [
   factoryMutant(
     {
@@ -242,6 +261,19 @@ export const REFRESH_MUTANTS: readonly SdkMutant[] = [
     () => ({
       auth: {
         refreshable: (o: RefreshableBearerAuthOptions) => new RefreshableBearerAuth({ ...o, fetch: withoutContentType(o.fetch ?? globalThis.fetch.bind(globalThis)) }),
+      },
+    }),
+  ),
+  factoryMutant(
+    {
+      name: 'refresh-token-in-query',
+      description: 'refreshes with GET /token?grant_type=refresh_token&refresh_token=…: the refresh token travels in the URL',
+      breaks: ['SDK-12'],
+      modelledOn: 'refresh tokens sent as query parameters, which end up in access logs (RFC 6749 §3.2 requires POST to the token endpoint)',
+    },
+    () => ({
+      auth: {
+        refreshable: (o: RefreshableBearerAuthOptions) => new RefreshableBearerAuth({ ...o, fetch: refreshAsGet(o.fetch ?? globalThis.fetch.bind(globalThis)) }),
       },
     }),
   ),

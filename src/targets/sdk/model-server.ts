@@ -232,7 +232,9 @@ export class ModelServer {
   async handle(request: ServerRequest): Promise<ServerResponse> {
     const url = new URL(request.url);
     const headers = lowerCase(request.headers);
-    const isToken = request.method === 'POST' && url.pathname === this.tokenPath;
+    // A GET to the token endpoint is recorded as a token request too (its form read from the
+    // query), so that SDK-12 judges its method rather than other checks its consequences.
+    const isToken = (request.method === 'POST' || request.method === 'GET') && url.pathname === this.tokenPath;
     const kind = isToken ? 'token' : url.pathname.includes('/api') ? 'api' : 'other';
     const record: RecordedRequest = {
       seq: this.nextSeq(),
@@ -248,7 +250,7 @@ export class ModelServer {
     const started = Date.now();
     let response: ServerResponse;
     try {
-      response = isToken ? await this.token(record, request.body, request.rotationSeenAtSend) : await this.api(record, headers);
+      response = isToken ? await this.token(record, request.method === 'GET' ? url.search.slice(1) : request.body, request.rotationSeenAtSend) : await this.api(record, headers);
     } catch (error) {
       this.recordExchange(request, started, undefined, (error as Error).message);
       throw error;
@@ -421,7 +423,7 @@ export class ModelServer {
       request.headers.forEach((v, k) => (headers[k] = v));
       const body = request.body ? await request.text() : '';
       // Known when the SDK sends, not when the (scheduled) request arrives.
-      const presented = request.method === 'POST' ? new URLSearchParams(body).get('refresh_token') : null;
+      const presented = new URLSearchParams(request.method === 'GET' ? new URL(request.url).search : body).get('refresh_token');
       const rotationSeenAtSend = presented !== null && this.rotationsDelivered.has(presented);
       const schedule = options.schedule?.();
       const label = `${request.method} ${new URL(request.url).pathname}`;
