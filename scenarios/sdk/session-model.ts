@@ -40,22 +40,45 @@ function sync(model: SdkSessionModel, real: SessionReal): void {
 }
 
 class BurstCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
-  constructor(readonly calls: ApiCall[]) {}
+  /**
+   * `all401`: every request carrying the current access token is answered 401 (as when the server
+   * revoked it while several calls were in flight): the concurrent 401 handlers must share one
+   * refresh (modelcontextprotocol/typescript-sdk PR #1813: each handler refreshed on its own and
+   * replayed the rotated refresh token, which revoked the family).
+   */
+  constructor(
+    readonly calls: ApiCall[],
+    readonly all401 = false,
+  ) {}
   check(): boolean {
     return true;
   }
   async run(model: SdkSessionModel, real: SessionReal): Promise<void> {
     const { session, client, ctx } = real;
     sync(model, real);
+    // Not on top of a 401 already pending (that one would land on any request).
+    const all401 = this.all401 && !model.pending401;
+    if (all401) {
+      const state = session.server.familyState(client.family);
+      const current = state.access[state.generation]!.token;
+      session.server.inject({
+        on: 'api',
+        credential: current,
+        action: { kind: 'status', status: 401, body: { message: 'token revoked' }, headers: { 'www-authenticate': 'Bearer error="invalid_token", error_description="revoked"' } },
+        times: this.calls.length,
+      });
+      model.pending401 = true;
+    }
     const allowedRefreshes = model.maxRefreshesForBurst();
     const usualExtra = model.extraRefreshRequirement();
-    const injected = model.pending401 ? 1 : 0;
+    // 401s the server may serve in this burst (each call retries once after its own).
+    const injected = all401 ? this.calls.length : model.pending401 ? 1 : 0;
     const from = mark(session);
     const results = await concurrently<CallResult>(session, real.scheduler, this.calls.map((c) => () => session.call(client.client, c.method, c.path, c.body)));
     model.pending401 = false;
     session.server.clearFaults();
     const seen = requestsSince(session, from);
-    ctx.step(`${this.calls.length} concurrent call(s)${model.mustRefresh() ? ' needing a refresh' : ''}${injected ? ` with ${injected} 401(s) injected` : ''} → ${results.map((r) => describeOutcome(session, r.outcome)).join(', ')}`);
+    ctx.step(`${this.calls.length} concurrent call(s)${model.mustRefresh() ? ' needing a refresh' : ''}${all401 ? ' with every request carrying the current access token answered 401' : injected ? ` with ${injected} 401(s) injected` : ''} → ${results.map((r) => describeOutcome(session, r.outcome)).join(', ')}`);
     for (const r of seen) ctx.step(`  server saw ${describeRequest(session, r)}`);
 
     assertNoExpiredBearer(session, seen, toleranceMs(session));
@@ -71,8 +94,10 @@ class BurstCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
       // needless (SDK-05) whatever follows; only refreshes after the 401 are the 401's (SDK-09).
       const faultAt = seen.findIndex((r) => r.kind === 'api' && r.fault !== undefined);
       const beforeFault = faultAt < 0 ? refreshes.length : refreshes.filter((r) => seen.indexOf(r) < faultAt).length;
-      const extraRequirement = injected && beforeFault > 0 && !model.mayRefresh() ? 'SDK-05' : usualExtra;
-      const summary = { 'SDK-09': 'more refreshes than the 401 called for', 'SDK-06': 'concurrent calls did not share one refresh', 'SDK-05': 'refreshed although the access token was far from expiry' }[extraRequirement];
+      // Several calls rejected together with one token need one refresh between them (SDK-06).
+      const shared401 = all401 && this.calls.length > 1;
+      const extraRequirement = injected && beforeFault > 0 && !model.mayRefresh() ? 'SDK-05' : shared401 ? 'SDK-06' : usualExtra;
+      const summary = { 'SDK-09': 'more refreshes than the 401 called for', 'SDK-06': shared401 ? 'concurrent 401s did not share one refresh' : 'concurrent calls did not share one refresh', 'SDK-05': 'refreshed although the access token was far from expiry' }[extraRequirement];
       throw new Violation(extraRequirement, `at most ${allowedRefreshes} refresh request(s)`, `${refreshes.length}`, summary);
     }
     assertNoReplay(session, seen);
@@ -103,7 +128,7 @@ class BurstCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
     }
   }
   toString(): string {
-    return `burst(${this.calls.map((c) => `${c.method} ${c.path}`).join(', ')})`;
+    return `burst(${this.calls.map((c) => `${c.method} ${c.path}`).join(', ')}${this.all401 ? ', all 401' : ''})`;
   }
 }
 
@@ -151,6 +176,7 @@ export const sessionModel: CheckDefinition<SdkSession> = {
     const scheduler = session.transport === 'scheduled' ? fc.scheduler() : fc.constant(undefined);
     const commands: fc.Arbitrary<fc.AsyncCommand<SdkSessionModel, SessionReal>>[] = [
       fc.array(apiCall, { minLength: 1, maxLength: 5 }).map((calls) => new BurstCommand(calls)),
+      fc.array(apiCall, { minLength: 2, maxLength: 5 }).map((calls) => new BurstCommand(calls, true)),
       fc.double({ min: 0.05, max: 1.5, noNaN: true }).map((f) => new AdvanceCommand(f)),
       fc.constant(new Unauthorized401Command()),
     ];

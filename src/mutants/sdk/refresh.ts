@@ -26,6 +26,19 @@ class NoSingleFlight extends RefreshableBearerAuth {
   }
 }
 
+/**
+ * Proactive refreshes are single-flight, but every 401 handler refreshes on its own with the
+ * refresh token it holds, without joining the refresh in flight or noticing that the token it was
+ * refused with has been replaced meanwhile.
+ */
+class UnauthorizedRefreshNotShared extends RefreshableBearerAuth {
+  override async renewAfterUnauthorized(): Promise<Credential | null> {
+    if (this.deadSession) throw this.deadSession;
+    await this.refreshOnce();
+    return this.credential();
+  }
+}
+
 /** The rotation happens, the application is never told. */
 class NoTokensRefreshedEvent extends RefreshableBearerAuth {
   protected override async emitTokensRefreshed(): Promise<void> {}
@@ -159,6 +172,15 @@ export const REFRESH_MUTANTS: readonly SdkMutant[] = [
       modelledOn: 'axios-auth-refresh #307; next-auth #6851; MSAL.js #3705; angular-oauth2-oidc #1509',
     },
     withAuth(NoSingleFlight),
+  ),
+  factoryMutant(
+    {
+      name: 'unauthorized-refresh-not-shared',
+      description: 'proactive refreshes are shared, but each concurrent 401 runs its own refresh: the handlers present one refresh token twice (or rotate twice for one rejected token)',
+      breaks: ['SDK-06'],
+      modelledOn: 'modelcontextprotocol/typescript-sdk PR #1813 (concurrent 401 handlers replay a rotated refresh token and trigger family revocation)',
+    },
+    withAuth(UnauthorizedRefreshNotShared),
   ),
   factoryMutant(
     {
