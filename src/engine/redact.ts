@@ -21,10 +21,11 @@ export function fingerprint(secret: string): string {
 const FINGERPRINT_RE = /…\(len=\d+, sha256:[0-9a-f]{8}\)/;
 
 /** Field names whose values are always secrets. */
-const SECRET_FIELD = /^(raw_?key|api_?key|access_?token|refresh_?token|id_?token|device_?code|code_verifier|client_secret|secret|password|authorization|accessToken|refreshToken|deviceCode|clientSecret)$/i;
+const SECRET_NAMES = 'raw_?key|api_?key|access_?token|refresh_?token|id_?token|device_?code|code_verifier|client_secret|secret|password|authorization|accessToken|refreshToken|deviceCode|clientSecret';
+const SECRET_FIELD = new RegExp(`^(${SECRET_NAMES})$`, 'i');
 
 /** `"access_token": "…"` inside text, the closing quote optional (the text may be clipped). */
-const SECRET_JSON_FIELD = /"(raw_?key|rawKey|api_?key|access_?token|accessToken|refresh_?token|refreshToken|id_?token|device_?code|deviceCode|client_secret|clientSecret|password)"(\s*:\s*)"([^"\\]{8,})("?)/gi;
+const SECRET_JSON_FIELD = new RegExp(`"(${SECRET_NAMES})"(\\s*:\\s*)"([^"\\\\]{8,})("?)`, 'gi');
 
 const SHAPES: RegExp[] = [
   /ek_live_[A-Za-z0-9_\-]{4,}/g, // Ekso API keys

@@ -7,6 +7,7 @@ import { parsePolicy } from '../../src/model/policy.js';
 import type { BackendMutant } from '../../src/mutants/index.js';
 import type { Report } from '../../src/report/schema.js';
 import { failedRequirements, removeDir, runBackend, type BackendRunOptions } from './harness.js';
+import { silenced } from './pool.js';
 
 export interface MutantRun {
   mutant: string;
@@ -56,13 +57,7 @@ export function mutantScope(mutant: BackendMutant, wanted: 'full' | 'breaks'): {
  */
 export async function quietRun(options: BackendRunOptions): Promise<Awaited<ReturnType<typeof runBackend>>> {
   if (process.env.EKSO_MUTANT_VERBOSE) return runBackend(options);
-  const write = process.stderr.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    return await runBackend(options);
-  } finally {
-    process.stderr.write = write;
-  }
+  return silenced(() => runBackend(options));
 }
 
 export async function runMutant(mutant: BackendMutant, seed: number, wanted: 'full' | 'breaks' = 'full'): Promise<MutantRun> {

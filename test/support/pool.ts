@@ -6,9 +6,7 @@
  * lifetimes over stdio, a server in another process).
  */
 export async function pooled<T, R>(items: readonly T[], width: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const write = process.stderr.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
+  return silenced(async () => {
     const results: R[] = new Array(items.length);
     let next = 0;
     const worker = async () => {
@@ -19,6 +17,15 @@ export async function pooled<T, R>(items: readonly T[], width: number, task: (it
     };
     await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
     return results;
+  });
+}
+
+/** Runs `task` with stderr silenced, and puts the real `process.stderr.write` back afterwards. */
+export async function silenced<T>(task: () => Promise<T>): Promise<T> {
+  const write = process.stderr.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    return await task();
   } finally {
     process.stderr.write = write;
   }
