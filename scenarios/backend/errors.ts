@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import type { CheckContext, CheckDefinition } from '../../src/engine/check.js';
 import { sleep } from '../../src/engine/limits.js';
-import { Inconclusive, Violation, expectThat } from '../../src/engine/outcomes.js';
+import { Violation, expectThat } from '../../src/engine/outcomes.js';
 import { property } from '../../src/engine/properties.js';
 import { bearer, NO_CREDENTIAL, type Credential } from '../../src/targets/backend/driver.js';
 import type { BackendSession } from '../../src/targets/backend/session.js';
@@ -128,9 +128,10 @@ const wwwAuthenticate: Check = {
       const credential = bad.make(await realMaterial(session));
       const response = await knock(session, where, credential);
       ctx.step(`${where} with ${bad.label} → ${response.status}, WWW-Authenticate: ${response.headers['www-authenticate'] ?? '(none)'}`);
-      // Not a 401: ERR-01's business; there is no challenge to judge here, so ERR-02 cannot be
-      // established by this run (never a vacuous pass).
-      if (response.status !== 401) throw new Inconclusive(`${bad.label} was answered ${response.status}, not 401: no challenge to judge`);
+      // Not a 401: ERR-01's violation, whichever check sees it. There is no challenge to judge
+      // here, so this run says nothing about ERR-02 (never a vacuous pass); once ERR-01 is known,
+      // such runs are set aside and the other credentials still judge ERR-02.
+      if (response.status !== 401) throw new Violation('ERR-01', '401', describe(session, response), `${bad.label} was not refused with 401`);
       const presented = presentedKind(credential);
       const problem = challengeProblem(response.headers['www-authenticate'], presented);
       const expected = { token: 'WWW-Authenticate: Bearer …, error="invalid_token"', none: 'WWW-Authenticate: Bearer (no error code)', ambiguous: 'WWW-Authenticate: Bearer' }[presented];

@@ -7,7 +7,7 @@
  */
 import { CleanupLedger } from '../engine/ledger.js';
 import { Redactor } from '../engine/redact.js';
-import { randomSeed, runChecks } from '../engine/runner.js';
+import { randomSeed, runChecks, type ReplayCoordinates } from '../engine/runner.js';
 import { Inconclusive, Skip, Violation } from '../engine/outcomes.js';
 import { assembleReport, coverageOf } from '../engine/assemble.js';
 import { policyName } from '../model/policy.js';
@@ -187,7 +187,7 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
         ...(deadline !== undefined ? { deadline } : {}),
         signal: interrupt.signal,
         ...(options.path && selection.selected.length === 1
-          ? { replay: { checkId: selection.selected[0]!.id, path: options.path, ...(options.replayPath ? { replayPath: options.replayPath } : {}) } }
+          ? { replay: { checkId: selection.selected[0]!.id, path: options.path, ...(options.replayPath ? { replayPath: options.replayPath } : {}), ...(options.tolerate ? { tolerate: options.tolerate } : {}) } }
           : {}),
         setSink: (sink) => {
           http!.sink = sink;
@@ -423,7 +423,7 @@ function unrunResult(check: { id: string; title: string; requirements: readonly 
 }
 
 /** A command line that replays one check: same target, same seed; secrets only by env var. */
-function replayCommand(options: BackendOptions, baseUrl: string, seed: number, check: { id: string; path?: string; replayPath?: string }): string {
+function replayCommand(options: BackendOptions, baseUrl: string, seed: number, check: ReplayCoordinates): string {
   const args = ['npx', 'ekso-conformance'];
   if (options.baseUrl) args.push('--base-url', options.baseUrl);
   else if (options.tenant) args.push('--tenant', options.tenant);
@@ -439,6 +439,7 @@ function replayCommand(options: BackendOptions, baseUrl: string, seed: number, c
   args.push('--check', check.id, '--seed', String(seed));
   if (check.path) args.push('--path', check.path);
   if (check.replayPath) args.push('--replay-path', check.replayPath);
+  if (check.tolerate?.length) args.push('--tolerate', check.tolerate.join(','));
   const env = [options.adminKey ? 'EKSO_ADMIN_API_KEY=…' : '', options.userKey ? 'EKSO_USER_API_KEY=…' : ''].filter(Boolean);
   void baseUrl;
   return [...env, ...args.map(shellQuote)].join(' ');

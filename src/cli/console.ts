@@ -3,6 +3,7 @@
  * through the redactor (H-01): a secret never reaches the terminal, even inside an error message.
  */
 import type { Redactor } from '../engine/redact.js';
+import { findingsOf } from '../report/findings.js';
 import type { CheckResult, Report } from '../report/schema.js';
 
 export interface ConsoleOptions {
@@ -54,11 +55,15 @@ export class ConsoleOutput {
     // One line per check, whatever the target put in the message (bodies may hold line breaks).
     const note = result.message && result.status !== 'passed' ? ` — ${singleLine(result.message)}` : '';
     this.line(`  ${label} ${result.id.padEnd(30)} ${runs}${note}`);
-    if (result.status === 'failed' && this.options.verbose) {
-      if (result.expected) this.line(`       expected: ${result.expected}`);
-      if (result.actual) this.line(`       actual:   ${result.actual}`);
-      for (const [i, step] of (result.steps ?? []).entries()) this.line(`       ${i + 1}. ${step}`);
-      if (result.replay) this.line(`       replay: ${result.replay}`);
+    if (result.status === 'failed') {
+      for (const [k, finding] of findingsOf(result).entries()) {
+        if (k > 0) this.line(`       also: ${singleLine(finding.message)}`);
+        if (!this.options.verbose) continue;
+        if (finding.expected) this.line(`       expected: ${finding.expected}`);
+        if (finding.actual) this.line(`       actual:   ${finding.actual}`);
+        for (const [i, step] of (finding.steps ?? []).entries()) this.line(`       ${i + 1}. ${step}`);
+        if (finding.replay) this.line(`       replay: ${finding.replay}`);
+      }
     }
   }
 
@@ -80,8 +85,13 @@ export class ConsoleOutput {
       this.line(`  cleanup: ${c.minted} keys minted, ${c.revoked} revoked, ${c.leaked} leaked`);
     }
     for (const failed of report.checks.filter((c) => c.status === 'failed')) {
-      this.line(`  ${this.paint('red', 'failed')} ${failed.id}: ${singleLine(failed.message ?? '')}`);
-      if (failed.replay) this.line(`    replay: ${failed.replay}`);
+      for (const finding of findingsOf(failed)) {
+        this.line(`  ${this.paint('red', 'failed')} ${failed.id}: ${singleLine(finding.message)}`);
+        if (finding.replay) this.line(`    replay: ${finding.replay}`);
+      }
+    }
+    for (const limited of report.requirements.filter((r) => r.status === 'passed' && r.limits?.length)) {
+      this.line(`  ${this.paint('yellow', 'passed with limits')} ${limited.id}: ${singleLine(limited.limits!.join('; '))}`);
     }
     for (const entry of report.baseline?.stale ?? []) {
       this.line(`  ${this.paint('red', 'stale baseline entry')} ${entry}: it passes now — remove it from ${report.baseline?.file ?? 'the baseline'}`);

@@ -1,7 +1,7 @@
 /** `list [--json] [--mutants]`: the requirement catalog with the checks covering each requirement. */
 import { BACKEND_CHECKS } from '../../scenarios/backend/index.js';
 import { SDK_CHECKS } from '../../scenarios/sdk/index.js';
-import { BACKEND_MUTANTS, SDK_MUTANTS } from '../mutants/index.js';
+import { BACKEND_MUTANTS, BACKEND_VARIANTS, SDK_MUTANTS } from '../mutants/index.js';
 import { GROUP_TITLES, REQUIREMENTS } from '../spec/requirements.js';
 import type { Io } from './main.js';
 
@@ -33,14 +33,17 @@ export async function runList(options: { json: boolean; mutants: boolean }, io: 
     const mutants = [
       ...BACKEND_MUTANTS.map((m) => ({ side: 'backend', name: m.name, breaks: m.breaks, description: m.description, ...(m.modelledOn ? { modelledOn: m.modelledOn } : {}) })),
       ...SDK_MUTANTS.map((m) => ({ side: 'sdk', name: m.name, breaks: m.breaks, description: m.description, ...(m.modelledOn ? { modelledOn: m.modelledOn } : {}) })),
+      // Conformant variants break nothing: listed so that `serve --mutant NAME` can start them.
+      ...BACKEND_VARIANTS.map((m) => ({ side: 'backend', name: m.name, breaks: m.breaks, description: m.description, variant: true, ...(m.runWith?.policy ? { policy: m.runWith.policy } : {}), ...(m.modelledOn ? { modelledOn: m.modelledOn } : {}) })),
     ];
     if (options.json) io.stdout.write(`${JSON.stringify(mutants, null, 2)}\n`);
     else {
       for (const m of mutants) {
-        io.stdout.write(`${m.side.padEnd(8)}${m.name.padEnd(34)}breaks ${m.breaks.join(', ').padEnd(18)}${m.description}\n`);
+        const breaks = 'variant' in m ? `conformant${'policy' in m ? ` (${m.policy})` : ''}` : `breaks ${m.breaks.join(', ')}`;
+        io.stdout.write(`${m.side.padEnd(8)}${m.name.padEnd(34)}${breaks.padEnd(25)}${m.description}\n`);
         if (m.modelledOn) io.stdout.write(`${' '.repeat(42)}modelled on ${m.modelledOn}\n`);
       }
-      io.stdout.write(`${mutants.length} mutants (serve --mutant NAME, sdk --mutant NAME)\n`);
+      io.stdout.write(`${mutants.length - BACKEND_VARIANTS.length} mutants and ${BACKEND_VARIANTS.length} conformant variant(s) (serve --mutant NAME, sdk --mutant NAME)\n`);
     }
     return 0;
   }

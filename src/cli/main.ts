@@ -33,7 +33,8 @@ function addCommonOptions(command: Command): Command {
     .option('--baseline <file>', 'expected failures (check or requirement ids); a listed entry that passes fails the run as stale')
     .option('--shard <i/n>', 'run the i-th of n deterministic slices of the checks (combine with merge)', parse.shard)
     .addOption(new Option('--path <path>', 'replay: the fast-check path of a counterexample (with --check and --seed)').hideHelp(false))
-    .addOption(new Option('--replay-path <replayPath>', 'replay: the fast-check replayPath of a command sequence'));
+    .addOption(new Option('--replay-path <replayPath>', 'replay: the fast-check replayPath of a command sequence'))
+    .addOption(new Option('--tolerate <ids>', "replay: explore past these requirements' known violations (a later finding's replay names them)").argParser(parse.requirementIds));
 }
 
 /** Commander's camel-cased options → CommonOptions. */
@@ -56,6 +57,7 @@ function common(raw: Record<string, unknown>, argv: string[]): CommonOptions {
     ...(raw.shard ? { shard: raw.shard as { index: number; count: number } } : {}),
     ...(raw.path ? { path: raw.path as string } : {}),
     ...(raw.replayPath ? { replayPath: raw.replayPath as string } : {}),
+    ...(raw.tolerate ? { tolerate: raw.tolerate as string[] } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
 import { InvalidArgumentError } from 'commander';
 import { parsePolicy, type Policy } from '../model/policy.js';
 import { REPORTERS, type ReporterName } from '../report/write.js';
+import { isRequirementId } from '../spec/requirements.js';
 
 export function positiveInt(value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) <= 0) throw new InvalidArgumentError('expected a positive integer');
@@ -94,4 +95,12 @@ export function checkPatterns(value: string, previous: RegExp[] = []): RegExp[] 
     ...previous,
     ...parts.map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i')),
   ];
+}
+
+/** `--tolerate RT-08,SDK-04`: requirement ids (a finding's replay names the violations it went past). */
+export function requirementIds(value: string): string[] {
+  const ids = value.split(',').map((v) => v.trim()).filter(Boolean);
+  const bad = ids.filter((id) => !isRequirementId(id));
+  if (!ids.length || bad.length) throw new InvalidArgumentError(`expected requirement ids (e.g. RT-08,SDK-04)${bad.length ? `; unknown: ${bad.join(', ')}` : ''}`);
+  return ids;
 }

@@ -37,6 +37,8 @@ export interface CommonOptions {
   shard?: { index: number; count: number };
   path?: string;
   replayPath?: string;
+  /** Requirements whose known violations a replayed finding was found past. */
+  tolerate?: string[];
 }
 
 export function selectChecks<Env>(

@@ -5,7 +5,7 @@
  */
 import { assembleReport, coverageOf } from '../engine/assemble.js';
 import { Redactor } from '../engine/redact.js';
-import { randomSeed, runChecks } from '../engine/runner.js';
+import { randomSeed, runChecks, type ReplayCoordinates } from '../engine/runner.js';
 import { policyName } from '../model/policy.js';
 import { sdkMutant } from '../mutants/index.js';
 import { createAdapter } from '../reference/sdk/index.js';
@@ -88,7 +88,7 @@ export async function runSdkCommand(options: SdkOptions): Promise<number> {
         ...(options.maxTime ? { deadline: startedAt.getTime() + options.maxTime * 1000 } : {}),
         signal: interrupt.signal,
         ...(options.path && selection.selected.length === 1
-          ? { replay: { checkId: selection.selected[0]!.id, path: options.path, ...(options.replayPath ? { replayPath: options.replayPath } : {}) } }
+          ? { replay: { checkId: selection.selected[0]!.id, path: options.path, ...(options.replayPath ? { replayPath: options.replayPath } : {}), ...(options.tolerate ? { tolerate: options.tolerate } : {}) } }
           : {}),
         setSink: (sink) => {
           s.server.sink = sink;
@@ -182,12 +182,13 @@ function classifyAdapterError(error: unknown): { kind: 'inconclusive' | 'skip'; 
   return null;
 }
 
-function replayCommand(options: SdkOptions, seed: number, check: { id: string; path?: string; replayPath?: string }): string {
+function replayCommand(options: SdkOptions, seed: number, check: ReplayCoordinates): string {
   const args = ['npx', 'ekso-conformance', 'sdk'];
   if (options.adapter) args.push('--adapter', options.adapter);
   if (options.mutant) args.push('--mutant', options.mutant);
   args.push('--check', check.id, '--seed', String(seed));
   if (check.path) args.push('--path', check.path);
   if (check.replayPath) args.push('--replay-path', check.replayPath);
+  if (check.tolerate?.length) args.push('--tolerate', check.tolerate.join(','));
   return args.map(shellQuote).join(' ');
 }

@@ -26,6 +26,12 @@ export interface CheckDefinition<Env> {
   readonly exclusive?: boolean;
   /** Why this configuration cannot run the check (naming the option that would enable it), or null. */
   readonly skipReason?: (env: Env) => string | null;
+  /**
+   * What this configuration leaves unexplored, per requirement: a violation that could only show
+   * after time the run does not let pass (a declared grace window, an idle window, an expiry). A
+   * pass of such a requirement is reported with the limit, never bare.
+   */
+  readonly limitsFor?: (env: Env) => Partial<Record<RequirementId, string>>;
   /** Builds the property to check. Called once per check run. */
   readonly property: (env: Env, ctx: CheckContext) => CheckProperty;
 }
@@ -54,6 +60,14 @@ export interface CheckContext {
   readonly replayPath: string | undefined;
   /** Aborted on Ctrl-C or when --max-time is over: checks stop waiting and wind down. */
   readonly signal: AbortSignal;
+  /**
+   * Requirements this check already found violated (in an earlier round): the property explores
+   * what lies past them — generators may leave out what only exercises them, and `deviation()`
+   * lets an execution go on past them.
+   */
+  readonly known: ReadonlySet<RequirementId>;
+  /** Notes a limit of what this run explored for a requirement (shown with its verdict). */
+  limit(requirement: RequirementId, text: string): void;
   /** Records a step of the current execution ("mint key 'deploy bot' by admin → 200"). */
   step(description: string): void;
   /** Verbose-only progress detail. */

@@ -9,12 +9,20 @@
  * Verdicts other than pass/fail: a `Skip` (missing capability discovered at run time) and an
  * `Inconclusive` (transport failure, timeout) stop the check at once — no shrinking, no more
  * runs — and become its status. Only a `Violation` is a failure.
+ *
+ * A failure does not end the exploration of the check's other requirements. The check runs in
+ * rounds: each round is one fast-check run (with shrinking) in which the violations found in
+ * earlier rounds are "known" — an execution goes on past a known `deviation()`, and one that can
+ * only stop at a known violation is set aside without a verdict. A round that finds a new
+ * violation records it as a finding and starts another; a round that completes establishes every
+ * requirement not found violated. So a SHOULD deviation never leaves the MUSTs unexplored, and no
+ * requirement is passed by a check that stopped before exercising it.
  */
 import fc from 'fast-check';
-import type { CheckResult } from '../report/schema.js';
+import type { CheckResult, Finding } from '../report/schema.js';
 import { requirement } from '../spec/requirements.js';
 import type { CheckContext, CheckDefinition, CheckProperty, Execution } from './check.js';
-import { Inconclusive, Skip, Violation } from './outcomes.js';
+import { Inconclusive, Skip, Violation, withKnownViolations } from './outcomes.js';
 import { materialize, type ExchangeSink, type LazyExchange, type RecordedExchange } from './transcript.js';
 
 export interface RunnerOptions {
@@ -25,20 +33,30 @@ export interface RunnerOptions {
   deadline?: number;
   /** Ctrl-C. */
   signal?: AbortSignal;
-  /** Replays one counterexample of one check. */
-  replay?: { checkId: string; seed?: number; path?: string; replayPath?: string };
+  /** Replays one counterexample of one check (found past the `tolerate`d known violations). */
+  replay?: { checkId: string; seed?: number; path?: string; replayPath?: string; tolerate?: readonly string[] };
   /** Points the transport's recorder at the current execution. */
   setSink: (sink: ExchangeSink) => void;
   /** Maps an exception the harness does not know to a diagnosis (e.g. adapter/transport errors). */
   classifyError?: (error: unknown) => { kind: 'inconclusive' | 'skip'; message: string } | null;
   /** A command line replaying one check's counterexample. */
-  replayCommand?: (check: { id: string; seed: number; path?: string; replayPath?: string }) => string;
+  replayCommand?: (check: ReplayCoordinates) => string;
   /** One line per finished check (stderr progress). */
   onCheckDone?: (result: CheckResult) => void;
   onCheckStart?: (check: { id: string; title: string }) => void;
   debug?: (message: string) => void;
   /** Ceiling on one property execution; beyond it the check is inconclusive. */
   executionTimeoutMs?: number;
+}
+
+/** What a replay command line needs to reproduce one finding. */
+export interface ReplayCoordinates {
+  id: string;
+  seed: number;
+  path?: string;
+  replayPath?: string;
+  /** Requirements already known violated when the finding was made (`--tolerate`). */
+  tolerate?: readonly string[];
 }
 
 /** 32-bit FNV-1a of `${base}:${id}`, as a signed int (fast-check seeds are 32-bit). */
@@ -56,20 +74,22 @@ export function randomSeed(): number {
 }
 
 
+/** One round of a check: a fast-check run with the violations of earlier rounds known. */
 export class CheckRun<Env> implements CheckContext {
   readonly checkId: string;
-  readonly seed: number;
   readonly numRuns: number;
   readonly replayPath: string | undefined;
   readonly signal: AbortSignal;
   private current: Execution = { steps: [], transcript: [] };
   lastFailure: Execution | undefined;
-  /** The requirement of the first violation found; shrinking only accepts violations of it. */
+  /** The requirements of the first violation found; shrinking only accepts violations of them. */
   private pinned: string | undefined;
   /** When the first failing execution ended (epoch ms): detection time, before shrinking. */
   firstFailureAt: number | undefined;
   /** Executions of the predicate that really started (fast-check also counts the ones skipped). */
   executions = 0;
+  /** Executions that could only stop at a known violation: set aside, no verdict either way. */
+  setAside = 0;
   /** Set when a run ends in Skip or Inconclusive: later runs return at once. */
   stopped: { kind: 'skip' | 'inconclusive'; message: string } | undefined;
   private readonly controller = new AbortController();
@@ -77,10 +97,12 @@ export class CheckRun<Env> implements CheckContext {
   constructor(
     readonly check: CheckDefinition<Env>,
     private readonly options: RunnerOptions,
+    readonly seed: number,
+    readonly known: ReadonlySet<string>,
+    private readonly limits: Map<string, string>,
   ) {
     this.checkId = check.id;
     const replay = options.replay?.checkId === check.id ? options.replay : undefined;
-    this.seed = replay?.seed ?? deriveSeed(options.baseSeed, check.id);
     this.numRuns = options.numRuns ?? check.defaultRuns;
     this.replayPath = replay?.replayPath;
     const signals = [this.controller.signal, ...(options.signal ? [options.signal] : [])];
@@ -93,6 +115,10 @@ export class CheckRun<Env> implements CheckContext {
 
   debug(message: string): void {
     this.options.debug?.(`[${this.checkId}] ${message}`);
+  }
+
+  limit(requirement: string, text: string): void {
+    if (!this.limits.has(requirement)) this.limits.set(requirement, text);
   }
 
   /** The sink of the current execution's transcript. */
@@ -112,7 +138,7 @@ export class CheckRun<Env> implements CheckContext {
       this.current = { steps: [], transcript: [] };
       this.executions += 1;
       try {
-        await predicate(value);
+        await withKnownViolations(this.known, () => predicate(value));
       } catch (error) {
         // Cut short by Ctrl-C or --max-time: its sleeps ended early and its requests were aborted,
         // so whatever it concluded (even a "violation") means nothing. Never a verdict (H-04).
@@ -123,11 +149,17 @@ export class CheckRun<Env> implements CheckContext {
           if (!this.lastFailure) this.stopped ??= stop;
           return;
         }
-        // Shrinking keeps to the requirement first found violated: a smaller sequence that fails
-        // for another reason would report a different failure than the one detected.
         if (error instanceof Violation) {
-          if (this.pinned === undefined) this.pinned = error.requirement;
-          else if (error.requirement !== this.pinned) return;
+          // Stopped at a violation already found: this execution says nothing about the others.
+          if (error.requirements.every((id) => this.known.has(id))) {
+            this.setAside += 1;
+            return;
+          }
+          // Shrinking keeps to the violation first found: a smaller sequence that fails for
+          // another reason would report a different failure than the one detected.
+          const key = newlyViolated(error, this.known).join(',');
+          if (this.pinned === undefined) this.pinned = key;
+          else if (key !== this.pinned) return;
         }
         this.lastFailure = this.current;
         this.firstFailureAt ??= Date.now();
@@ -151,46 +183,27 @@ export class CheckRun<Env> implements CheckContext {
   }
 }
 
-export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, options: RunnerOptions): Promise<CheckResult> {
+/** The requirements a violation breaks that were not known before it (all of them if none). */
+function newlyViolated(violation: Violation, known: ReadonlySet<string>): string[] {
+  const fresh = violation.requirements.filter((id) => !known.has(id));
+  return fresh.length ? fresh : violation.requirements;
+}
+
+/** How one round ended. */
+type Round =
+  | { kind: 'passed'; runs: number; executions: number; setAside: number }
+  | { kind: 'failed'; runs: number; finding: Finding }
+  | { kind: 'stopped'; status: 'skipped' | 'inconclusive'; runs: number; message: string; steps?: string[]; transcript?: RecordedExchange[]; path?: string };
+
+async function runRound<Env>(check: CheckDefinition<Env>, env: Env, options: RunnerOptions, seed: number, known: ReadonlySet<string>, limits: Map<string, string>): Promise<Round> {
+  const run = new CheckRun(check, options, seed, known, limits);
   const started = Date.now();
-  const run = new CheckRun(check, options);
-  // A check's own hooks may throw (a bug, or a target answer nobody foresaw): that ends this
-  // check as inconclusive, never the whole run (H-05).
-  let setupError: string | undefined;
-  let active: readonly string[] = check.requirements;
-  let skipReason: string | null = null;
-  try {
-    active = check.requirementsFor?.(env) ?? check.requirements;
-    skipReason = check.skipReason?.(env) ?? null;
-  } catch (error) {
-    setupError = `check could not start: ${(error as Error)?.message ?? String(error)}`;
-  }
-  const base = {
-    id: check.id,
-    title: check.title,
-    group: groupOf(check.requirements[0]),
-    requirements: [...active],
-    seed: run.seed,
-  };
-  const finish = (result: Omit<CheckResult, keyof typeof base | 'durationMs'>): CheckResult => ({
-    ...base,
-    ...result,
-    durationMs: Date.now() - started,
-  });
-
-  if (setupError) return finish({ status: 'inconclusive', runs: 0, message: setupError });
-  if (skipReason) return finish({ status: 'skipped', runs: 0, message: skipReason });
-  if (run.signal.aborted || (options.deadline !== undefined && Date.now() > options.deadline)) {
-    return finish({ status: 'inconclusive', runs: 0, message: options.signal?.aborted ? 'not run: interrupted' : 'not run: --max-time reached' });
-  }
-
   let built: CheckProperty;
   try {
     built = check.property(env, run);
   } catch (error) {
-    const stop = error instanceof Skip ? { kind: 'skip' as const, message: error.reason } : null;
-    if (stop) return finish({ status: 'skipped', runs: 0, message: stop.message });
-    return finish({ status: 'inconclusive', runs: 0, message: `check could not start: ${(error as Error)?.message ?? String(error)}` });
+    if (error instanceof Skip) return { kind: 'stopped', status: 'skipped', runs: 0, message: error.reason };
+    return { kind: 'stopped', status: 'inconclusive', runs: 0, message: `check could not start: ${(error as Error)?.message ?? String(error)}` };
   }
 
   options.setSink(run.sink);
@@ -202,14 +215,14 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
   let details: fc.RunDetails<unknown>;
   try {
     details = await fc.check(built.property as fc.IAsyncProperty<unknown>, {
-      seed: run.seed,
+      seed,
       numRuns: run.numRuns,
       ...(replay?.path ? { path: replay.path, endOnFailure: true } : {}),
       ...(remaining !== undefined ? { interruptAfterTimeLimit: remaining, markInterruptAsFailure: false } : {}),
       timeout: options.executionTimeoutMs ?? 180_000,
     });
   } catch (error) {
-    return finish({ status: 'inconclusive', runs: 0, message: `harness error: ${(error as Error)?.message ?? String(error)}` });
+    return { kind: 'stopped', status: 'inconclusive', runs: 0, message: `harness error: ${(error as Error)?.message ?? String(error)}` };
   } finally {
     clearTimeout(deadlineTimer);
     options.setSink({ record() {} });
@@ -218,58 +231,168 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
   if (details.failed && run.lastFailure) {
     const error = details.errorInstance;
     const path = details.counterexamplePath ?? undefined;
-    const replayPath = extractReplayPath(details.counterexample);
-    const violation = error instanceof Violation ? error : undefined;
     const failure = run.lastFailure;
-    const message = violation ? `${violation.requirement}: ${violation.summary}` : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
-    if (!violation) {
+    if (!(error instanceof Violation)) {
       // A crash of the check itself (not a verdict on the target): report it, never as a failure.
-      return finish({
+      return {
+        kind: 'stopped',
         status: 'inconclusive',
         runs: details.numRuns,
         message: `check error: ${(error as Error)?.message ?? String(error)}`,
         steps: failure.steps,
         transcript: failure.transcript.map(materialize),
         ...(path ? { path } : {}),
-      });
+      };
     }
-    // A violation of a requirement outside the check's active list still belongs in the report.
-    if (!base.requirements.includes(violation.requirement)) base.requirements.push(violation.requirement);
-    const replayInfo = { id: check.id, seed: run.seed, ...(path ? { path } : {}), ...(replayPath ? { replayPath } : {}) };
-    return finish({
-      status: 'failed',
+    const replayPath = extractReplayPath(details.counterexample);
+    const tolerate = [...known].sort();
+    const coordinates: ReplayCoordinates = { id: check.id, seed, ...(path ? { path } : {}), ...(replayPath ? { replayPath } : {}), ...(tolerate.length ? { tolerate } : {}) };
+    return {
+      kind: 'failed',
       runs: details.numRuns,
-      message,
-      failedRequirements: [violation.requirement],
-      expected: violation.expected,
-      actual: violation.actual,
-      ...(path ? { path } : {}),
-      ...(replayPath ? { replayPath } : {}),
-      numShrinks: details.numShrinks,
-      ...(run.firstFailureAt ? { firstFailureMs: run.firstFailureAt - started } : {}),
-      steps: failure.steps,
-      transcript: failure.transcript.map(materialize),
-      ...(options.replayCommand ? { replay: options.replayCommand(replayInfo) } : {}),
-    });
+      finding: {
+        // Only what this round newly found: findings of one check name disjoint requirements.
+        requirements: newlyViolated(error, known),
+        message: `${error.requirements.join(' + ')}: ${error.summary}`,
+        expected: error.expected,
+        actual: error.actual,
+        ...(path ? { path } : {}),
+        ...(replayPath ? { replayPath } : {}),
+        numShrinks: details.numShrinks,
+        ...(run.firstFailureAt ? { firstFailureMs: run.firstFailureAt - started } : {}),
+        steps: failure.steps,
+        transcript: failure.transcript.map(materialize),
+        ...(options.replayCommand ? { replay: options.replayCommand(coordinates) } : {}),
+      },
+    };
   }
   const stoppedEarly = details.interrupted || run.signal.aborted;
-  const unfinished = () =>
-    finish({
-      status: 'inconclusive',
-      runs: run.executions,
-      message: options.signal?.aborted ? `interrupted after ${run.executions} runs` : `--max-time reached after ${run.executions} of ${run.numRuns} runs`,
-    });
+  const unfinished = (): Round => ({
+    kind: 'stopped',
+    status: 'inconclusive',
+    runs: run.executions,
+    message: options.signal?.aborted ? `interrupted after ${run.executions} runs` : `--max-time reached after ${run.executions} of ${run.numRuns} runs`,
+  });
   // fast-check calls an interruption before the first run completed a failure (with no error).
   if (details.failed && stoppedEarly && !details.errorInstance) return unfinished();
   if (details.failed) {
     // fast-check failed outside our wrapper (e.g. a property timeout).
-    return finish({ status: 'inconclusive', runs: details.numRuns, message: `property error: ${String((details.errorInstance as Error)?.message ?? details.errorInstance)}` });
+    return { kind: 'stopped', status: 'inconclusive', runs: details.numRuns, message: `property error: ${String((details.errorInstance as Error)?.message ?? details.errorInstance)}` };
   }
-  if (run.stopped?.kind === 'skip') return finish({ status: 'skipped', runs: run.executions, message: run.stopped.message });
-  if (run.stopped?.kind === 'inconclusive') return finish({ status: 'inconclusive', runs: run.executions, message: run.stopped.message });
+  if (run.stopped) return { kind: 'stopped', status: run.stopped.kind === 'skip' ? 'skipped' : 'inconclusive', runs: run.executions, message: run.stopped.message };
   // Also when the deadline passed between two runs and the wrapper skipped the rest.
   if (stoppedEarly || (options.deadline !== undefined && Date.now() > options.deadline && run.executions < run.numRuns)) return unfinished();
-  return finish({ status: 'passed', runs: details.numRuns });
+  return { kind: 'passed', runs: details.numRuns, executions: run.executions, setAside: run.setAside };
+}
+
+export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, options: RunnerOptions): Promise<CheckResult> {
+  const started = Date.now();
+  const replay = options.replay?.checkId === check.id ? options.replay : undefined;
+  const seed = replay?.seed ?? deriveSeed(options.baseSeed, check.id);
+  // A check's own hooks may throw (a bug, or a target answer nobody foresaw): that ends this
+  // check as inconclusive, never the whole run (H-05).
+  let setupError: string | undefined;
+  let active: readonly string[] = check.requirements;
+  let skipReason: string | null = null;
+  const limits = new Map<string, string>();
+  try {
+    active = check.requirementsFor?.(env) ?? check.requirements;
+    skipReason = check.skipReason?.(env) ?? null;
+    for (const [id, text] of Object.entries(check.limitsFor?.(env) ?? {})) if (text) limits.set(id, text);
+  } catch (error) {
+    setupError = `check could not start: ${(error as Error)?.message ?? String(error)}`;
+  }
+  const base = {
+    id: check.id,
+    title: check.title,
+    group: groupOf(check.requirements[0]),
+    requirements: [...active],
+    seed,
+  };
+  const finish = (result: Omit<CheckResult, keyof typeof base | 'durationMs'>): CheckResult => ({
+    ...base,
+    ...result,
+    durationMs: Date.now() - started,
+  });
+  const outOfTime = () => Boolean(options.signal?.aborted) || (options.deadline !== undefined && Date.now() > options.deadline);
+
+  if (setupError) return finish({ status: 'inconclusive', runs: 0, message: setupError });
+  if (skipReason) return finish({ status: 'skipped', runs: 0, message: skipReason });
+  if (outOfTime()) {
+    return finish({ status: 'inconclusive', runs: 0, message: options.signal?.aborted ? 'not run: interrupted' : 'not run: --max-time reached' });
+  }
+
+  const known = new Set<string>(replay?.tolerate ?? []);
+  const findings: Finding[] = [];
+  let runs = 0;
+  let established: string[] = [];
+  let notEstablished: string | undefined;
+  // A replay reproduces one finding: one round. Otherwise at most one round per requirement
+  // (each failed round adds at least one), plus room for violations outside the check's list.
+  const maxRounds = replay?.path ? 1 : active.length + 3;
+  for (let round = 1; ; round++) {
+    const outcome = await runRound(check, env, options, seed, known, limits);
+    runs += outcome.runs;
+    if (outcome.kind === 'passed') {
+      const open = active.filter((id) => !known.has(id));
+      if (outcome.executions > outcome.setAside) established = open;
+      else if (open.length) notEstablished = `every run stopped at the known violation of ${[...known].join(', ')} before reaching ${open.join(', ')}`;
+      break;
+    }
+    if (outcome.kind === 'stopped') {
+      if (!findings.length) {
+        return finish({
+          status: outcome.status,
+          runs,
+          message: outcome.message,
+          ...(outcome.steps ? { steps: outcome.steps } : {}),
+          ...(outcome.transcript ? { transcript: outcome.transcript } : {}),
+          ...(outcome.path ? { path: outcome.path } : {}),
+        });
+      }
+      notEstablished = `exploring past ${[...known].join(', ')}: ${outcome.message}`;
+      break;
+    }
+    findings.push(outcome.finding);
+    for (const id of outcome.finding.requirements) known.add(id);
+    const open = active.filter((id) => !known.has(id));
+    if (!open.length) break;
+    if (round >= maxRounds) {
+      notEstablished = `not explored past ${findings.length} violations (round limit)`;
+      break;
+    }
+    if (outOfTime()) {
+      notEstablished = options.signal?.aborted ? 'interrupted before exploring past the violation' : '--max-time reached before exploring past the violation';
+      break;
+    }
+  }
+
+  const limitsField = limits.size ? { limits: Object.fromEntries(limits) } : {};
+  if (!findings.length) return finish({ status: 'passed', runs, ...limitsField, ...(known.size ? { tolerated: [...known].sort() } : {}) });
+  const [first, ...more] = findings;
+  const failedRequirements = [...new Set(findings.flatMap((f) => f.requirements))];
+  // A violation of a requirement outside the check's active list still belongs in the report.
+  for (const id of failedRequirements) if (!base.requirements.includes(id)) base.requirements.push(id);
+  return finish({
+    status: 'failed',
+    runs,
+    message: first!.message,
+    failedRequirements,
+    ...(first!.expected !== undefined ? { expected: first!.expected } : {}),
+    ...(first!.actual !== undefined ? { actual: first!.actual } : {}),
+    ...(first!.path ? { path: first!.path } : {}),
+    ...(first!.replayPath ? { replayPath: first!.replayPath } : {}),
+    ...(first!.numShrinks !== undefined ? { numShrinks: first!.numShrinks } : {}),
+    ...(first!.firstFailureMs !== undefined ? { firstFailureMs: first!.firstFailureMs } : {}),
+    ...(first!.steps ? { steps: first!.steps } : {}),
+    ...(first!.transcript ? { transcript: first!.transcript } : {}),
+    ...(first!.replay ? { replay: first!.replay } : {}),
+    ...(replay?.tolerate?.length ? { tolerated: [...replay.tolerate] } : {}),
+    ...(more.length ? { additionalFindings: more } : {}),
+    established: established.filter((id) => !failedRequirements.includes(id)),
+    ...(notEstablished ? { notEstablished } : {}),
+    ...limitsField,
+  });
 }
 
 export async function runChecks<Env>(checks: readonly CheckDefinition<Env>[], env: Env, options: RunnerOptions): Promise<CheckResult[]> {

@@ -4,6 +4,7 @@
  * union of sharded results so that a merged report equals a single run.
  */
 import { REQUIREMENTS, type Requirement } from '../spec/requirements.js';
+import { findingsOf, violatedRequirements } from '../report/findings.js';
 import type { CheckResult, Mode, RequirementVerdict, Summary } from '../report/schema.js';
 
 export interface VerdictInput {
@@ -50,14 +51,16 @@ function verdictFor(req: Requirement, input: VerdictInput, baseline: ReadonlySet
       reason: input.unselectedReason ?? 'its checks were not run',
     };
   }
-  const failing = ran.filter((c) => c.status === 'failed' && (c.failedRequirements ?? c.requirements).includes(req.id));
+  const failing = ran.filter((c) => c.status === 'failed' && violatedRequirements(c).includes(req.id));
   if (failing.length) {
     const baselined = baseline.has(req.id) || failing.every((c) => baseline.has(c.id));
+    const deciding = failing.flatMap((c) => findingsOf(c).filter((f) => f.requirements.includes(req.id)).map((f) => ({ check: c, finding: f })));
     return {
       ...base,
       status: 'failed',
       checks: checkIds,
-      reason: failing.map((c) => `${c.id}: ${c.message ?? 'failed'}`).join(' | '),
+      reason: deciding.map(({ check, finding }) => `${check.id}: ${finding.message}`).join(' | '),
+      decidedBy: deciding.map(({ check, finding }) => `${check.id} (seed ${check.seed}${finding.path ? `, path ${finding.path}` : ''}): ${finding.message}`),
       ...(baselined ? { baselined: true } : {}),
     };
   }
@@ -68,27 +71,44 @@ function verdictFor(req: Requirement, input: VerdictInput, baseline: ReadonlySet
       status: 'inconclusive',
       checks: checkIds,
       reason: inconclusive.map((c) => `${c.id}: ${c.message ?? 'inconclusive'}`).join(' | '),
+      decidedBy: inconclusive.map((c) => `${c.id}: ${c.message ?? 'inconclusive'}`),
     };
   }
-  if (ran.some((c) => c.status === 'passed')) {
+  // Passed only by a check that established it: every run of it (past any violation of another
+  // requirement it had already found) saw this one hold.
+  const establishing = ran.filter((c) => c.status === 'passed' || (c.status === 'failed' && (c.established ?? []).includes(req.id)));
+  if (establishing.length) {
     // Say so when part of the coverage could not run in this configuration.
     const skipped = ran.filter((c) => c.status === 'skipped');
+    const limits = [...new Set(establishing.map((c) => c.limits?.[req.id]).filter((l): l is string => Boolean(l)))];
+    const notes = [
+      ...limits.map((l) => `limited: ${l}`),
+      ...(skipped.length ? [`partly: ${skipped.map((c) => `${c.id} skipped (${c.message ?? 'skipped'})`).join('; ')}`] : []),
+    ];
     return {
       ...base,
       status: 'passed',
       checks: checkIds,
-      ...(skipped.length ? { reason: `partly: ${skipped.map((c) => `${c.id} skipped (${c.message ?? 'skipped'})`).join('; ')}` } : {}),
+      ...(notes.length ? { reason: notes.join('; ') } : {}),
+      decidedBy: establishing.map((c) =>
+        c.status === 'passed'
+          ? `${c.id}: held in ${c.runs} run${c.runs === 1 ? '' : 's'}`
+          : `${c.id}: held in every run exploring past its violation of ${violatedRequirements(c).join(', ')}`,
+      ),
+      ...(limits.length ? { limits } : {}),
     };
   }
   // Its only checks stopped on another requirement's violation before establishing this one:
   // passing it would be a guess, so it is inconclusive (the run fails anyway).
   const stoppedEarly = ran.filter((c) => c.status === 'failed');
   if (stoppedEarly.length) {
+    const why = stoppedEarly.map((c) => `${c.id} stopped on ${violatedRequirements(c).join(', ')}${c.notEstablished ? ` (${c.notEstablished})` : ''}`);
     return {
       ...base,
       status: 'inconclusive',
       checks: checkIds,
-      reason: `not established: ${stoppedEarly.map((c) => `${c.id} stopped on ${(c.failedRequirements ?? []).join(', ')}`).join('; ')}`,
+      reason: `not established: ${why.join('; ')}`,
+      decidedBy: why,
     };
   }
   const reasons = [...new Set(ran.map((c) => c.message).filter((m): m is string => Boolean(m)))];

@@ -3,8 +3,9 @@
  * statements, expected vs actual, seed/path, minimal steps, transcript, replay command).
  */
 import { escapeMarkup } from './escape.js';
-import { STATUS_LABEL, catalogEntry, isBaselined, violatedBy } from './facts.js';
-import type { CheckResult, Report, RequirementStatus } from './schema.js';
+import { STATUS_LABEL, catalogEntry, isBaselined } from './facts.js';
+import { findingsOf } from './findings.js';
+import type { CheckResult, Finding, Report, RequirementStatus } from './schema.js';
 import { headerLines, prettyBody, type Exchange } from './transcript-format.js';
 
 /** Bodies can be whole HTML error pages; the JSON report keeps them whole. */
@@ -34,7 +35,22 @@ export function failureArticle(check: CheckResult, report: Report): string {
     `<article class="failure" id="${esc(checkAnchor(check.id))}">`,
     `<h3><code>${esc(check.id)}</code> — ${esc(check.title)}${isBaselined(check, report) ? ' <span class="st st-skipped">baselined</span>' : ''}</h3>`,
   ];
-  for (const id of violatedBy(check)) {
+  const findings = findingsOf(check);
+  findings.forEach((finding, i) => {
+    if (findings.length > 1) parts.push(`<h4>Finding ${i + 1} of ${findings.length}${i ? ' <span class="muted">(found while exploring past the ones before)</span>' : ''}</h4>`);
+    parts.push(...findingHtml(check, finding));
+  });
+  if (check.established?.length) {
+    parts.push(`<p>Explored past ${findings.length === 1 ? 'this violation' : 'these violations'}, the check still established ${esc(check.established.join(', '))}.</p>`);
+  }
+  if (check.notEstablished) parts.push(`<p class="muted">Not established past them: ${esc(check.notEstablished)}.</p>`);
+  parts.push('</article>');
+  return parts.join('\n');
+}
+
+function findingHtml(check: CheckResult, finding: Finding): string[] {
+  const parts: string[] = [];
+  for (const id of finding.requirements) {
     const entry = catalogEntry(id);
     parts.push(
       `<blockquote class="req"><strong>Requirement ${esc(id)}</strong>` +
@@ -42,17 +58,17 @@ export function failureArticle(check: CheckResult, report: Report): string {
         '</blockquote>',
     );
   }
-  if (check.message) parts.push(`<p>${esc(check.message)}</p>`);
+  parts.push(`<p>${esc(finding.message)}</p>`);
   parts.push(
     '<div class="ea">',
-    `<div><h4>Expected</h4><pre>${esc(check.expected ?? '(not recorded)')}</pre></div>`,
-    `<div><h4>Actual</h4><pre>${esc(check.actual ?? '(not recorded)')}</pre></div>`,
+    `<div><h4>Expected</h4><pre>${esc(finding.expected ?? '(not recorded)')}</pre></div>`,
+    `<div><h4>Actual</h4><pre>${esc(finding.actual ?? '(not recorded)')}</pre></div>`,
     '</div>',
-    `<p>${coordinates(check)}</p>`,
+    `<p>${coordinates(check, finding)}</p>`,
     '<h4>Minimal steps</h4>',
-    check.steps?.length ? `<ol>${check.steps.map((s) => `<li>${esc(s)}</li>`).join('')}</ol>` : '<p class="muted">(not recorded)</p>',
+    finding.steps?.length ? `<ol>${finding.steps.map((s) => `<li>${esc(s)}</li>`).join('')}</ol>` : '<p class="muted">(not recorded)</p>',
   );
-  const exchanges = check.transcript ?? [];
+  const exchanges = finding.transcript ?? [];
   const count = `${exchanges.length} exchange${exchanges.length === 1 ? '' : 's'}, redacted`;
   if (exchanges.length) {
     // Open by default (it is the evidence), collapsible because a transcript can be long.
@@ -61,17 +77,17 @@ export function failureArticle(check: CheckResult, report: Report): string {
   } else {
     parts.push('<h4>HTTP transcript</h4>', '<p class="muted">(not recorded)</p>');
   }
-  parts.push('<h4>Replay</h4>', `<pre><code>${esc(check.replay ?? '(no replay command recorded)')}</code></pre>`, '</article>');
-  return parts.join('\n');
+  parts.push('<h4>Replay</h4>', `<pre><code>${esc(finding.replay ?? '(no replay command recorded)')}</code></pre>`);
+  return parts;
 }
 
-function coordinates(check: CheckResult): string {
+function coordinates(check: CheckResult, finding: Finding): string {
   const facts = [`seed <code>${esc(String(check.seed))}</code>`];
-  if (check.path) facts.push(`path <code>${esc(check.path)}</code>`);
-  if (check.numShrinks !== undefined) facts.push(`shrunk ${esc(String(check.numShrinks))} times`);
+  if (finding.path) facts.push(`path <code>${esc(finding.path)}</code>`);
+  if (finding.numShrinks !== undefined) facts.push(`shrunk ${esc(String(finding.numShrinks))} times`);
   facts.push(`${esc(String(check.runs))} run${check.runs === 1 ? '' : 's'}`);
   if (check.reproduction) facts.push(`reproduced ${esc(check.reproduction)}`);
-  if (check.replayPath) facts.push(`replay path <code>${esc(check.replayPath)}</code>`);
+  if (finding.replayPath) facts.push(`replay path <code>${esc(finding.replayPath)}</code>`);
   return facts.join(' · ');
 }
 

@@ -142,10 +142,16 @@ function requirementRow(v: RequirementVerdict, report: Report): string {
     .join(', ');
   return (
     `<tr class="r-${esc(v.status)}"><td><code>${esc(v.id)}</code></td><td>${esc(v.level)}</td>` +
-    `<td>${statusBadge(v.status, v.baselined ? '(baselined)' : '')}</td>` +
+    `<td>${statusBadge(v.status, v.baselined ? '(baselined)' : v.limits?.length ? '(limited)' : '')}</td>` +
     `<td>${entry ? statementHtml(entry.statement) : '<span class="muted">(not in the catalog)</span>'}</td>` +
-    `<td>${checks}</td><td>${esc(v.reason ?? '')}</td></tr>`
+    `<td>${checks}</td><td>${esc(v.reason ?? '')}${decided(v)}</td></tr>`
   );
+}
+
+/** Which observation decided a verdict that needs more than a word (failed, inconclusive, limited). */
+function decided(v: RequirementVerdict): string {
+  if (!v.decidedBy?.length || !(v.status === 'failed' || v.status === 'inconclusive' || v.limits?.length)) return '';
+  return `<details class="decided"><summary>decided by</summary><ul class="plain">${v.decidedBy.map((line) => `<li>${esc(line)}</li>`).join('')}</ul></details>`;
 }
 
 function failures(report: Report): string {

@@ -11,11 +11,11 @@ import {
   groupTitle,
   isBaselined,
   runDurationMs,
-  seedAndPath,
   targetLabel,
   violatedBy,
 } from './facts.js';
 import { redactReport } from './safety-net.js';
+import { findingsOf } from './findings.js';
 import type { CheckResult, Report } from './schema.js';
 import { exchangeSummary } from './transcript-format.js';
 
@@ -105,6 +105,8 @@ function testcase(report: Report, group: string, check: CheckResult, kind: CaseK
     ['runs', check.runs],
     ['numShrinks', check.numShrinks],
     ['reproduction', check.reproduction],
+    ['established', check.established?.length ? check.established.join(' ') : undefined],
+    ['limits', check.limits ? Object.entries(check.limits).map(([id, text]) => `${id}: ${text}`).join('; ') : undefined],
     ['policy', report.policy],
     ['mode', report.mode],
   ];
@@ -125,29 +127,35 @@ function testcase(report: Report, group: string, check: CheckResult, kind: CaseK
   return lines;
 }
 
-/** The failure's body text: everything needed to understand and replay it. */
+/** The failure's body text: everything needed to understand and replay each finding. */
 export function failureText(check: CheckResult): string {
   const out: string[] = [];
-  for (const id of violatedBy(check)) {
-    const entry = catalogEntry(id);
-    out.push(entry ? `Requirement ${id} (${entry.level ?? 'harness'}): ${entry.statement}` : `Requirement ${id}`);
-  }
-  if (check.message) out.push('', check.message);
-  if (check.expected !== undefined) out.push(`Expected: ${check.expected}`);
-  if (check.actual !== undefined) out.push(`Actual:   ${check.actual}`);
-  out.push('', `Reproduce with ${seedAndPath(check)}${check.numShrinks !== undefined ? ` (shrunk ${check.numShrinks} times)` : ''}`);
-  if (check.steps?.length) {
-    out.push('Minimal steps:');
-    check.steps.forEach((step, i) => out.push(`  ${i + 1}. ${step}`));
-  } else {
-    out.push('Minimal steps: (not recorded)');
-  }
-  if (check.transcript?.length) {
-    const n = check.transcript.length;
-    out.push(`HTTP transcript (${n} exchange${n === 1 ? '' : 's'}, redacted; full in ekso-conformance.json):`);
-    for (const exchange of check.transcript) out.push(`  ${exchangeSummary(exchange)}`);
-  }
-  out.push(`Replay: ${check.replay ?? '(no replay command recorded)'}`);
+  const findings = findingsOf(check);
+  findings.forEach((finding, i) => {
+    if (findings.length > 1) out.push(`${i ? '\n' : ''}Finding ${i + 1} of ${findings.length}${i ? ' (found while exploring past the ones before)' : ''}`);
+    for (const id of finding.requirements) {
+      const entry = catalogEntry(id);
+      out.push(entry ? `Requirement ${id} (${entry.level ?? 'harness'}): ${entry.statement}` : `Requirement ${id}`);
+    }
+    out.push('', finding.message);
+    if (finding.expected !== undefined) out.push(`Expected: ${finding.expected}`);
+    if (finding.actual !== undefined) out.push(`Actual:   ${finding.actual}`);
+    out.push('', `Reproduce with seed ${check.seed}${finding.path ? `, path ${finding.path}` : ''}${finding.numShrinks !== undefined ? ` (shrunk ${finding.numShrinks} times)` : ''}`);
+    if (finding.steps?.length) {
+      out.push('Minimal steps:');
+      finding.steps.forEach((step, k) => out.push(`  ${k + 1}. ${step}`));
+    } else {
+      out.push('Minimal steps: (not recorded)');
+    }
+    if (finding.transcript?.length) {
+      const n = finding.transcript.length;
+      out.push(`HTTP transcript (${n} exchange${n === 1 ? '' : 's'}, redacted; full in ekso-conformance.json):`);
+      for (const exchange of finding.transcript) out.push(`  ${exchangeSummary(exchange)}`);
+    }
+    out.push(`Replay: ${finding.replay ?? '(no replay command recorded)'}`);
+  });
+  if (check.established?.length) out.push('', `Explored past these violations, the check still established ${check.established.join(', ')}.`);
+  if (check.notEstablished) out.push('', `Not established past them: ${check.notEstablished}.`);
   return out.join('\n');
 }
 

@@ -18,7 +18,8 @@ import {
 } from './facts.js';
 import { mdCode, mdFence, mdText } from './md-escape.js';
 import { redactReport } from './safety-net.js';
-import type { CheckResult, Report, RequirementVerdict } from './schema.js';
+import { findingsOf } from './findings.js';
+import type { CheckResult, Finding, Report, RequirementVerdict } from './schema.js';
 import { requestText, responseText } from './transcript-format.js';
 
 /** GitHub refuses a job summary over 1 MiB; stay well below it. */
@@ -40,6 +41,7 @@ function render(report: Report, options: RenderOptions): string {
   const sections = [
     header(report),
     requirementTables(report),
+    decisions(report),
     failures(report, options),
     checkList(report, 'inconclusive', 'Inconclusive'),
     checkList(report, 'skipped', 'Skipped checks'),
@@ -87,7 +89,7 @@ function requirementTables(report: Report): string {
 }
 
 function requirementRow(v: RequirementVerdict): string {
-  const status = v.status === 'failed' ? `**${STATUS_LABEL.failed}**${v.baselined ? ' (baselined)' : ''}` : STATUS_LABEL[v.status];
+  const status = v.status === 'failed' ? `**${STATUS_LABEL.failed}**${v.baselined ? ' (baselined)' : ''}` : `${STATUS_LABEL[v.status]}${v.limits?.length ? ' (limited)' : ''}`;
   const checks = v.checks.map((id) => mdCode(id, { inTable: true })).join(', ');
   return `| ${mdText(v.id)} | ${mdText(v.level)} | ${status} | ${checks} | ${mdText(v.reason ?? '')} |`;
 }
@@ -100,7 +102,25 @@ function failures(report: Report, options: RenderOptions): string {
 
 function failure(check: CheckResult, report: Report, options: RenderOptions): string {
   const out = [`### ${mdCode(check.id)} — ${mdText(check.title)}${isBaselined(check, report) ? ' (baselined)' : ''}`, ''];
-  for (const id of violatedBy(check)) {
+  const findings = findingsOf(check);
+  findings.forEach((finding, i) => {
+    if (findings.length > 1) {
+      out.push(`#### Finding ${i + 1} of ${findings.length}${i ? ' (found while exploring past the ones before)' : ''}`, '');
+    }
+    out.push(...findingLines(check, finding, options));
+    if (i < findings.length - 1) out.push('');
+  });
+  if (check.established?.length || check.notEstablished) out.push('');
+  if (check.established?.length) {
+    out.push(`Explored past ${findings.length === 1 ? 'this violation' : 'these violations'}, the check still established ${check.established.map((id) => mdText(id)).join(', ')}.`);
+  }
+  if (check.notEstablished) out.push(`Not established past ${findings.length === 1 ? 'this violation' : 'them'}: ${mdText(check.notEstablished)}.`);
+  return out.join('\n');
+}
+
+function findingLines(check: CheckResult, finding: Finding, options: RenderOptions): string[] {
+  const out: string[] = [];
+  for (const id of finding.requirements) {
     const entry = catalogEntry(id);
     out.push(
       entry
@@ -111,25 +131,24 @@ function failure(check: CheckResult, report: Report, options: RenderOptions): st
   }
   if (out.at(-1) === '>') out.pop();
   out.push('');
-  if (check.message) out.push(mdText(check.message, { atLineStart: true }), '');
-  out.push(`- **Expected:** ${check.expected !== undefined ? mdText(check.expected) : '(not recorded)'}`);
-  out.push(`- **Actual:** ${check.actual !== undefined ? mdText(check.actual) : '(not recorded)'}`);
-  out.push(`- **Seed:** ${mdCode(String(check.seed))}${check.path ? `, **path:** ${mdCode(check.path)}` : ''}` +
-    `${check.numShrinks !== undefined ? `, shrunk ${check.numShrinks} times` : ''}` +
+  out.push(mdText(finding.message, { atLineStart: true }), '');
+  out.push(`- **Expected:** ${finding.expected !== undefined ? mdText(finding.expected) : '(not recorded)'}`);
+  out.push(`- **Actual:** ${finding.actual !== undefined ? mdText(finding.actual) : '(not recorded)'}`);
+  out.push(`- **Seed:** ${mdCode(String(check.seed))}${finding.path ? `, **path:** ${mdCode(finding.path)}` : ''}` +
+    `${finding.numShrinks !== undefined ? `, shrunk ${finding.numShrinks} times` : ''}` +
     `${check.reproduction ? `, reproduced ${mdText(check.reproduction)}` : ''}`);
-  if (check.replayPath) out.push(`- **Replay path:** ${mdCode(check.replayPath)}`);
+  if (finding.replayPath) out.push(`- **Replay path:** ${mdCode(finding.replayPath)}`);
   out.push('', '**Minimal steps**', '');
-  if (check.steps?.length) check.steps.forEach((step, i) => out.push(`${i + 1}. ${mdText(step, { atLineStart: true })}`));
+  if (finding.steps?.length) finding.steps.forEach((step, i) => out.push(`${i + 1}. ${mdText(step, { atLineStart: true })}`));
   else out.push('(not recorded)');
-  if (check.transcript?.length) {
-    out.push('', transcript(check, options));
+  if (finding.transcript?.length) {
+    out.push('', transcript(finding.transcript, options));
   }
-  out.push('', '**Replay**', '', mdFence(check.replay ?? '# no replay command recorded', 'sh'));
-  return out.join('\n');
+  out.push('', '**Replay**', '', mdFence(finding.replay ?? '# no replay command recorded', 'sh'));
+  return out;
 }
 
-function transcript(check: CheckResult, options: RenderOptions): string {
-  const exchanges = check.transcript ?? [];
+function transcript(exchanges: NonNullable<Finding['transcript']>, options: RenderOptions): string {
   const summary = `HTTP transcript (${exchanges.length} exchange${exchanges.length === 1 ? '' : 's'}, redacted)`;
   if (!options.transcripts) return `${summary}: omitted to fit the job summary; see report.html or ekso-conformance.json.`;
   const text = exchanges
@@ -137,6 +156,21 @@ function transcript(check: CheckResult, options: RenderOptions): string {
     .join('\n\n');
   // The blank lines around the fence let GitHub render Markdown inside the HTML block.
   return ['<details>', `<summary>${summary}</summary>`, '', mdFence(text, 'http'), '', '</details>'].join('\n');
+}
+
+/** Verdicts that need more than a word: how each failed, inconclusive or qualified verdict was decided. */
+function decisions(report: Report): string {
+  const decided = report.requirements.filter(
+    (v) => v.side === report.mode && v.decidedBy?.length && (v.status === 'failed' || v.status === 'inconclusive' || v.limits?.length),
+  );
+  if (!decided.length) return '';
+  const out = ['## How these verdicts were decided', ''];
+  for (const v of decided) {
+    out.push(`- **${mdText(v.id)}** ${STATUS_LABEL[v.status]}${v.limits?.length ? ' (limited)' : ''}:`);
+    for (const line of v.decidedBy ?? []) out.push(`  - ${mdText(line)}`);
+    for (const limit of v.limits ?? []) out.push(`  - limit: ${mdText(limit)}`);
+  }
+  return out.join('\n');
 }
 
 function checkList(report: Report, status: 'inconclusive' | 'skipped', title: string): string {

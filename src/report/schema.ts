@@ -27,6 +27,28 @@ export const ExchangeSchema = z.object({
   durationMs: z.number(),
 });
 
+/**
+ * One violation a check found, with everything needed to understand and replay it. A check's
+ * first finding is spread over the check result's own fields (message, expected, actual, path,
+ * steps, transcript, replay); `additionalFindings` holds the ones found after it, while the check
+ * explored past the violations it already knew.
+ */
+export const FindingSchema = z.object({
+  /** Every requirement the observation breaks, the primary one first. */
+  requirements: z.array(z.string()),
+  message: z.string(),
+  expected: z.string().optional(),
+  actual: z.string().optional(),
+  path: z.string().optional(),
+  replayPath: z.string().optional(),
+  numShrinks: z.number().int().optional(),
+  firstFailureMs: z.number().nonnegative().optional(),
+  steps: z.array(z.string()).optional(),
+  transcript: z.array(ExchangeSchema).optional(),
+  replay: z.string().optional(),
+});
+export type Finding = z.infer<typeof FindingSchema>;
+
 export const CheckResultSchema = z.object({
   id: z.string(),
   title: z.string(),
@@ -56,6 +78,19 @@ export const CheckResultSchema = z.object({
   replay: z.string().optional(),
   /** How often a replay reproduced the failure against a real target ("3/3"), when measured. */
   reproduction: z.string().optional(),
+  /** Violations found after the first one (the first is in the fields above). */
+  additionalFindings: z.array(FindingSchema).optional(),
+  /**
+   * Of a failed check: the requirements it still established — it explored past the violations
+   * it found and saw these hold in every run. (A passed check establishes all its requirements.)
+   */
+  established: z.array(z.string()).optional(),
+  /** Of a failed check: why its other requirements were not established. */
+  notEstablished: z.string().optional(),
+  /** Per requirement: what this configuration left unexplored (a pass is qualified by it). */
+  limits: z.record(z.string(), z.string()).optional(),
+  /** Requirements whose known violations this run explored past (`--tolerate`, for replays). */
+  tolerated: z.array(z.string()).optional(),
 });
 export type CheckResult = z.infer<typeof CheckResultSchema>;
 
@@ -68,6 +103,10 @@ export const RequirementVerdictSchema = z.object({
   reason: z.string().optional(),
   /** True when a failure of this requirement was listed in --baseline (it does not fail the run). */
   baselined: z.boolean().optional(),
+  /** Which observation decided the verdict: one line per deciding check (its finding, or its runs). */
+  decidedBy: z.array(z.string()).optional(),
+  /** What the passing checks left unexplored for this requirement (a qualified pass). */
+  limits: z.array(z.string()).optional(),
 });
 export type RequirementVerdict = z.infer<typeof RequirementVerdictSchema>;
 

@@ -36,6 +36,11 @@ export const TokenResponse = z
   .loose();
 export type TokenResponse = z.infer<typeof TokenResponse>;
 
+/** What of a token response can be used even when its §5.1 shape is off (both tokens present). */
+export const UsableTokens = z
+  .object({ access_token: nonEmpty, refresh_token: nonEmpty, expires_in: z.unknown().optional() })
+  .loose();
+
 /** RFC 6749 §5.2 error response (also RFC 8628 §3.5 codes). */
 export const OAuthError = z
   .object({

@@ -50,6 +50,22 @@ class UnauthorizedEchoesCredential extends ReferenceBackend {
 }
 
 /** AK-03: the listing shows each key's SHA-256 (the stored hash). */
+/**
+ * AK-03 + AK-02: the listing shows each key's raw value (kept, wrongly, since the mint). One
+ * observation, two requirements: the listing shows key material, and the raw key comes back.
+ */
+class ListingShowsRawKey extends ReferenceBackend {
+  private readonly rawById = new Map<string, string>();
+  protected override async mintApiKey(userId: string, name: string, expiresAt: number | null, now: number): Promise<{ record: ApiKeyRecord; rawKey: string }> {
+    const minted = await super.mintApiKey(userId, name, expiresAt, now);
+    this.rawById.set(minted.record.id, minted.rawKey);
+    return minted;
+  }
+  protected override listKeysView(keys: ApiKeyRecord[]) {
+    return super.listKeysView(keys).map((view) => ({ ...view, ...(this.rawById.has(view.id) ? { key: this.rawById.get(view.id) } : {}) }));
+  }
+}
+
 class ListingShowsHash extends ReferenceBackend {
   protected override listKeysView(keys: ApiKeyRecord[]) {
     return super.listKeysView(keys).map((view, i) => ({ ...view, hash: keys[i]!.hash }));
@@ -221,6 +237,15 @@ export const API_KEY_MUTANTS: readonly BackendMutant[] = [
     UnauthorizedEchoesCredential,
   ),
   subclassMutant({ name: 'listing-shows-key-hash', description: "The key listing includes each key's stored SHA-256 hash", breaks: ['AK-03'] }, ListingShowsHash),
+  subclassMutant(
+    {
+      name: 'listing-shows-raw-key',
+      description: 'The key listing includes each raw key (kept since its mint): the listing shows key material and the raw key comes back',
+      breaks: ['AK-03', 'AK-02'],
+      modelledOn: 'admin UIs that list "the key" for copy-paste convenience (OWASP ASVS 2.10: secrets shown once)',
+    },
+    ListingShowsRawKey,
+  ),
   subclassMutant(
     {
       name: 'mint-answered-before-indexed',

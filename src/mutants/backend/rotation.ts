@@ -210,6 +210,32 @@ class TokenResponseCacheable extends ReferenceBackend {
   }
 }
 
+/**
+ * RT-04 + RT-05: a replay is refused (RT-03 holds) but detected as nothing: the family is not
+ * revoked, so its newest refresh token and its access tokens keep working. One behaviour, two
+ * requirements.
+ */
+class ReplayNotDetected extends ReferenceBackend {
+  protected override async onReplayDetected(): Promise<void> {}
+}
+
+/**
+ * RT-01 + RT-11: refresh responses omit `token_type`, and token responses `Cache-Control` (the
+ * tokens themselves are fine). A shape deviation: every behavioural requirement of rotation must
+ * still get its own verdict behind it.
+ */
+class RefreshResponseWithoutTokenType extends ReferenceBackend {
+  protected override async rotateRefreshToken(presented: string, clientId: string): Promise<TokenOutcome> {
+    const outcome = await super.rotateRefreshToken(presented, clientId);
+    if (!outcome.ok) return outcome;
+    const { token_type: _omitted, ...pair } = outcome.pair;
+    return { ...outcome, pair: pair as typeof outcome.pair };
+  }
+  protected override tokenResponseHeaders(): Record<string, string> {
+    return {};
+  }
+}
+
 export const ROTATION_MUTANTS: readonly BackendMutant[] = [
   subclassMutant(
     {
@@ -219,6 +245,24 @@ export const ROTATION_MUTANTS: readonly BackendMutant[] = [
       modelledOn: "a refresh that silently stops rotating (cf. node oidc-provider's default rotateRefreshToken, which stops rotating after a year; anchors §9)",
     },
     RefreshStopsRotating,
+  ),
+  subclassMutant(
+    {
+      name: 'refresh-response-without-token-type',
+      description: 'Refresh responses omit token_type, token responses Cache-Control; the tokens themselves are fine (a shape deviation that must not mask rotation behaviour)',
+      breaks: ['RT-01', 'RT-11'],
+      modelledOn: 'token endpoints returning {access_token, refresh_token, expires_in} only (seen in hand-written issuers; RFC 6749 §5.1 makes token_type REQUIRED)',
+    },
+    RefreshResponseWithoutTokenType,
+  ),
+  subclassMutant(
+    {
+      name: 'replay-not-detected',
+      description: 'A replayed refresh token is refused, but the family is not revoked: its newest refresh token and its access tokens keep working',
+      breaks: ['RT-04', 'RT-05'],
+      modelledOn: 'single-use refresh tokens without reuse detection (RFC 9700 §4.14.2 asks for family revocation)',
+    },
+    ReplayNotDetected,
   ),
   subclassMutant({ name: 'access-token-never-expires', description: 'Access tokens are accepted past their exp', breaks: ['RT-02'] }, AccessTokenNeverExpires),
   subclassMutant(

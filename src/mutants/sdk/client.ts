@@ -13,6 +13,7 @@ import {
   type EksoResponse,
   type PendingCall,
 } from '../../reference/sdk/index.js';
+import type { AuthContext } from '../../reference/sdk/adapter.js';
 import type { SdkMutant } from '../registry.js';
 import { adapterMutant, factoryMutant, referenceWith } from './support.js';
 
@@ -104,6 +105,34 @@ class RetryingApiKeyAuth extends ApiKeyAuth {
   }
 }
 
+/**
+ * Treats a 401 to an API key like an expired access token: it tries to "refresh" it at the token
+ * endpoint (with the key as the refresh token), then gives up. One behaviour, two requirements:
+ * ApiKeyAuth never calls the token endpoint (SDK-01), and a rejected key is not retried (SDK-14).
+ */
+class ApiKeyAuthRefreshingOn401 extends ApiKeyAuth {
+  constructor(
+    private readonly key: string,
+    private readonly context: AuthContext,
+  ) {
+    super(key);
+  }
+  override async renewAfterUnauthorized(): Promise<Credential | null> {
+    const fetchImpl = this.context.fetch ?? globalThis.fetch.bind(globalThis);
+    const origin = this.context.baseUrl ? new URL(this.context.baseUrl).origin : undefined;
+    if (origin) {
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: this.key, client_id: 'ekso-sdk' });
+      try {
+        const response = await fetchImpl(`${origin}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+        await response.text();
+      } catch {
+        // The attempt is the bug; its answer does not matter.
+      }
+    }
+    return null;
+  }
+}
+
 export const CLIENT_MUTANTS: readonly SdkMutant[] = [
   factoryMutant(
     {
@@ -153,6 +182,15 @@ export const CLIENT_MUTANTS: readonly SdkMutant[] = [
       breaks: ['SDK-14'],
     },
     () => ({ auth: { apiKey: (key: string) => new RetryingApiKeyAuth(key) } }),
+  ),
+  factoryMutant(
+    {
+      name: 'api-key-refreshed-on-401',
+      description: 'ApiKeyAuth treats a 401 like an expired access token and calls the token endpoint with the key before giving up',
+      breaks: ['SDK-14', 'SDK-01'],
+      modelledOn: 'generic OAuth interceptors installed on every client, API-key clients included (one observation, two requirements)',
+    },
+    () => ({ auth: { apiKey: (key: string, context: AuthContext) => new ApiKeyAuthRefreshingOn401(key, context) } }),
   ),
   factoryMutant(
     {

@@ -58,6 +58,20 @@ class NoProactiveRefresh extends RefreshableBearerAuth {
   }
 }
 
+/**
+ * Reactive only and without single flight: the expired token goes out, and every call that gets
+ * a 401 runs its own exchange — the combination common in hand-written interceptors. Two
+ * requirements, and the first (SDK-04) must not mask the second (SDK-06).
+ */
+class ReactiveWithoutSingleFlight extends RefreshableBearerAuth {
+  protected override shouldRefresh(): boolean {
+    return false;
+  }
+  protected override refresh(): Promise<void> {
+    return this.refreshOnce();
+  }
+}
+
 /** Refreshes before every request, whatever the token's remaining lifetime. */
 class RefreshEveryCall extends RefreshableBearerAuth {
   protected override shouldRefresh(): boolean {
@@ -194,7 +208,7 @@ export const REFRESH_MUTANTS: readonly SdkMutant[] = [
     {
       name: 'stale-tokens-refreshed-event',
       description: 'TokensRefreshed carries the pair held before the rotation (the superseded refresh token)',
-      breaks: ['SDK-08'],
+      breaks: ['SDK-08', 'STORE-02'],
       modelledOn: 'next-auth #7558 (the rotated pair is not what the application persists)',
     },
     withAuth(StaleTokensRefreshedEvent),
@@ -207,6 +221,15 @@ export const REFRESH_MUTANTS: readonly SdkMutant[] = [
       modelledOn: 'reactive-only refresh interceptors (axios-auth-refresh: refresh only after a 401)',
     },
     withAuth(NoProactiveRefresh),
+  ),
+  factoryMutant(
+    {
+      name: 'reactive-without-single-flight',
+      description: 'never refreshes before sending, and every call that gets a 401 runs its own exchange (no single flight)',
+      breaks: ['SDK-04', 'SDK-06'],
+      modelledOn: 'hand-written 401 interceptors (axios-auth-refresh #307 before its request queue): reactive only, one refresh per failed call',
+    },
+    withAuth(ReactiveWithoutSingleFlight),
   ),
   factoryMutant(
     {

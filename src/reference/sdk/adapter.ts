@@ -30,6 +30,7 @@ import { ApiKeyAuth, DEFAULT_REFRESH_MARGIN_MS, RefreshableBearerAuth, type IEks
 import { EksoClient, resolveBaseUrl, type EksoClientOptions } from './client.js';
 import { EksoAuthException, EksoException, EksoRateLimitException, EksoValidationException } from './errors.js';
 import { DEFAULT_ENVIRONMENT, FileTokenStore, type TokenStore } from './token-store.js';
+import type { FetchLike } from './http.js';
 
 export const SDK_NAME = 'ekso-reference-sdk-ts';
 export const SDK_VERSION = '0.1.0';
@@ -37,8 +38,14 @@ export const SDK_VERSION = '0.1.0';
 /** A refreshable auth as the adapter needs it: a credential source with the TokensRefreshed event. */
 export type RefreshableAuthLike = IEksoAuth & { onTokensRefreshed(listener: TokensRefreshedListener): unknown };
 
+/** What a client's auth may need besides its own options (its transport and where it sends). */
+export interface AuthContext {
+  fetch?: FetchLike;
+  baseUrl?: string;
+}
+
 export interface AuthFactories {
-  apiKey?: (key: string) => IEksoAuth;
+  apiKey?: (key: string, context: AuthContext) => IEksoAuth;
   refreshable?: (options: RefreshableBearerAuthOptions) => RefreshableAuthLike;
 }
 
@@ -146,7 +153,7 @@ export function createAdapter(opts?: ReferenceAdapterOptions): SdkAdapter {
       let auth: IEksoAuth;
       try {
         if (params.auth.type === 'apiKey') {
-          auth = makeApiKeyAuth(params.auth.key);
+          auth = makeApiKeyAuth(params.auth.key, { ...(fetchImpl ? { fetch: fetchImpl } : {}), ...(params.baseUrl !== undefined ? { baseUrl: params.baseUrl } : {}) });
         } else {
           let tokens: { accessToken: string; refreshToken: string; expiresAt: string };
           const clientId = params.auth.clientId;
