@@ -259,8 +259,8 @@ export const REFRESH_MUTANTS: readonly SdkMutant[] = [
   factoryMutant(
     {
       name: 'keep-superseded-refresh-token',
-      description: 'discards the rotated refresh token and keeps the presented one, so it also reports that one in TokensRefreshed',
-      breaks: ['SDK-07', 'SDK-08'],
+      description: 'discards the rotated refresh token and keeps the presented one, so it also reports that one in TokensRefreshed (and the application stores it: a resumed client presents it)',
+      breaks: ['SDK-07', 'SDK-08', 'STORE-02'],
       modelledOn: 'next-auth #7558 (the rotated refresh token is not kept)',
     },
     withAuth(KeepSupersededRefreshToken),
