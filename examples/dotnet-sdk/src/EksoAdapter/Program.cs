@@ -276,6 +276,13 @@ namespace Ekso.Conformance.Adapter
             return value;
         }
 
+        /// <summary>An ArgumentException's message without the "Parameter name: …" line the runtime appends.</summary>
+        private static string FirstLine(string message)
+        {
+            var end = message.IndexOf('\n');
+            return end < 0 ? message : message.Substring(0, end).TrimEnd('\r');
+        }
+
         /// <summary>ISO-8601 in UTC with milliseconds, as the protocol writes instants.</summary>
         private static string Iso(DateTimeOffset value)
         {
@@ -329,87 +336,96 @@ namespace Ekso.Conformance.Adapter
             // proxies from the environment are not used.
             var handler = new HttpClientHandler { UseProxy = false, AllowAutoRedirect = false };
 
-            lock (CreateLock)
+            var created = false;
+            try
             {
-                // Choice: an id in use (or disposed: ids are never reused) is a bad param.
-                if (Clients.ContainsKey(clientName) || Disposed.ContainsKey(clientName)) throw new RpcError(RpcError.InvalidParams, "client id \"" + clientName + "\" is already in use");
-                IEksoAuth strategy;
-                try
+                lock (CreateLock)
                 {
-                    var type = Text(auth, "type");
-                    if (type == "apiKey")
+                    // Choice: an id in use (or disposed: ids are never reused) is a bad param.
+                    if (Clients.ContainsKey(clientName) || Disposed.ContainsKey(clientName)) throw new RpcError(RpcError.InvalidParams, "client id \"" + clientName + "\" is already in use");
+                    IEksoAuth strategy;
+                    try
                     {
-                        strategy = new ApiKeyAuth(Text(auth, "key"));
-                    }
-                    else if (type == "refreshable" || type == "stored")
-                    {
-                        var clientId = Text(auth, "clientId");
-                        var tokenEndpoint = AbsoluteUrl(Text(auth, "tokenEndpoint"), "auth.tokenEndpoint");
-                        var key = new TokenStoreKey(tenant, clientId, environment);
-                        StoredTokens tokens;
-                        if (type == "stored")
+                        var type = Text(auth, "type");
+                        if (type == "apiKey")
                         {
-                            tokens = store.Load(key);
-                            if (tokens == null) throw new RpcError(RpcError.NoStoredTokens, "no stored tokens for " + key);
+                            strategy = new ApiKeyAuth(Text(auth, "key"));
+                        }
+                        else if (type == "refreshable" || type == "stored")
+                        {
+                            var clientId = Text(auth, "clientId");
+                            var tokenEndpoint = AbsoluteUrl(Text(auth, "tokenEndpoint"), "auth.tokenEndpoint");
+                            var key = new TokenStoreKey(tenant, clientId, environment);
+                            StoredTokens tokens;
+                            if (type == "stored")
+                            {
+                                tokens = store.Load(key);
+                                if (tokens == null) throw new RpcError(RpcError.NoStoredTokens, "no stored tokens for " + key);
+                            }
+                            else
+                            {
+                                tokens = new StoredTokens(Text(auth, "accessToken"), Text(auth, "refreshToken"), Instant(Text(auth, "expiresAt"), "auth.expiresAt"));
+                            }
+                            var refreshable = new RefreshableBearerAuth(
+                                tokens.AccessToken, tokens.RefreshToken, tokenEndpoint, clientId, tokens.ExpiresAt,
+                                type == "refreshable" ? Text(auth, "clientSecret", true) : null,
+                                type == "refreshable" ? Text(auth, "scope", true) : null,
+                                new RefreshableBearerAuthOptions { RefreshMargin = TimeSpan.FromMilliseconds(marginMs), Timeout = timeout, HttpHandler = handler });
+                            // What an application following the seed does: on every rotation, persist the
+                            // pair. The handler runs before any call may use the new access token, so the
+                            // notification precedes the response of every call that used it.
+                            refreshable.TokensRefreshed += (sender, e) =>
+                            {
+                                Write(new Dictionary<string, object>
+                                {
+                                    { "jsonrpc", "2.0" },
+                                    { "method", "tokensRefreshed" },
+                                    {
+                                        "params", new Dictionary<string, object>
+                                        {
+                                            { "client", clientName },
+                                            { "accessToken", e.AccessToken },
+                                            { "refreshToken", e.RefreshToken },
+                                            { "expiresAt", Iso(e.ExpiresAt) },
+                                        }
+                                    },
+                                });
+                                try
+                                {
+                                    store.Save(key, new StoredTokens(e.AccessToken, e.RefreshToken, e.ExpiresAt));
+                                }
+                                catch (Exception error)
+                                {
+                                    Log("saving the rotated pair failed: " + error.Message);
+                                }
+                            };
+                            strategy = refreshable;
                         }
                         else
                         {
-                            tokens = new StoredTokens(Text(auth, "accessToken"), Text(auth, "refreshToken"), Instant(Text(auth, "expiresAt"), "auth.expiresAt"));
+                            throw new RpcError(RpcError.InvalidParams, "unknown auth type \"" + type + "\"");
                         }
-                        var refreshable = new RefreshableBearerAuth(
-                            tokens.AccessToken, tokens.RefreshToken, tokenEndpoint, clientId, tokens.ExpiresAt,
-                            type == "refreshable" ? Text(auth, "clientSecret", true) : null,
-                            type == "refreshable" ? Text(auth, "scope", true) : null,
-                            new RefreshableBearerAuthOptions { RefreshMargin = TimeSpan.FromMilliseconds(marginMs), Timeout = timeout, HttpHandler = handler });
-                        // What an application following the seed does: on every rotation, persist the
-                        // pair. The handler runs before any call may use the new access token, so the
-                        // notification precedes the response of every call that used it.
-                        refreshable.TokensRefreshed += (sender, e) =>
+                        var client = new EksoClient(new EksoClientOptions
                         {
-                            Write(new Dictionary<string, object>
-                            {
-                                { "jsonrpc", "2.0" },
-                                { "method", "tokensRefreshed" },
-                                {
-                                    "params", new Dictionary<string, object>
-                                    {
-                                        { "client", clientName },
-                                        { "accessToken", e.AccessToken },
-                                        { "refreshToken", e.RefreshToken },
-                                        { "expiresAt", Iso(e.ExpiresAt) },
-                                    }
-                                },
-                            });
-                            try
-                            {
-                                store.Save(key, new StoredTokens(e.AccessToken, e.RefreshToken, e.ExpiresAt));
-                            }
-                            catch (Exception error)
-                            {
-                                Log("saving the rotated pair failed: " + error.Message);
-                            }
-                        };
-                        strategy = refreshable;
+                            Tenant = tenant,
+                            BaseUrl = baseUrl == null ? null : AbsoluteUrl(baseUrl, "baseUrl"),
+                            Auth = strategy,
+                            Timeout = timeout,
+                            HttpHandler = handler,
+                        });
+                        Clients[clientName] = new Entry { Client = client, Handler = handler };
+                        created = true;
                     }
-                    else
+                    catch (ArgumentException error)
                     {
-                        throw new RpcError(RpcError.InvalidParams, "unknown auth type \"" + type + "\"");
+                        // Constructor refusals (bad tenant, bad URL, missing token) are bad params.
+                        throw new RpcError(RpcError.InvalidParams, "createClient: " + FirstLine(error.Message));
                     }
-                    var client = new EksoClient(new EksoClientOptions
-                    {
-                        Tenant = tenant,
-                        BaseUrl = baseUrl == null ? null : AbsoluteUrl(baseUrl, "baseUrl"),
-                        Auth = strategy,
-                        Timeout = timeout,
-                        HttpHandler = handler,
-                    });
-                    Clients[clientName] = new Entry { Client = client, Handler = handler };
                 }
-                catch (ArgumentException error)
-                {
-                    // Constructor refusals (bad tenant, bad URL, missing token) are bad params.
-                    throw new RpcError(RpcError.InvalidParams, "createClient: " + error.Message);
-                }
+            }
+            finally
+            {
+                if (!created) handler.Dispose(); // refused: nothing holds the handler
             }
             return new Dictionary<string, object>();
         }
@@ -424,7 +440,7 @@ namespace Ekso.Conformance.Adapter
             }
             catch (ArgumentException error)
             {
-                throw new RpcError(RpcError.InvalidParams, "resolveBaseUrl: " + error.Message);
+                throw new RpcError(RpcError.InvalidParams, "resolveBaseUrl: " + FirstLine(error.Message));
             }
         }
 
