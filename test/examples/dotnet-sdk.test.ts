@@ -33,6 +33,8 @@ describe.skipIf(missing !== null)('examples/dotnet-sdk (C# on Mono, over stdio, 
     await ekso?.close();
   });
   afterEach(async () => {
+    // shutdown first: the adapter then removes its temporary token store (a kill would leave it).
+    await adapter?.shutdown().catch(() => undefined);
     await adapter?.kill();
     adapter = undefined;
   });

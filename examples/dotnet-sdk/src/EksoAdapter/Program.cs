@@ -62,6 +62,9 @@ namespace Ekso.Conformance.Adapter
         private static string storeDir;
         private static bool ownsStoreDir;
         private static FileTokenStore store;
+        /// <summary>Held around every use of the store, and by Exit while it removes the store's directory.</summary>
+        private static readonly object StoreLock = new object();
+        private static bool closing;
 
         private sealed class Entry
         {
@@ -165,10 +168,15 @@ namespace Ekso.Conformance.Adapter
         private static void Exit()
         {
             // Choice: a store in a temporary directory of our own is removed; a given --store-dir stays.
-            if (ownsStoreDir)
+            lock (StoreLock)
             {
-                try { if (Directory.Exists(storeDir)) Directory.Delete(storeDir, true); }
-                catch (Exception error) { Log("could not remove " + storeDir + ": " + error.Message); }
+                // No save may start (or be cut short by the exit) once the directory goes.
+                closing = true;
+                if (ownsStoreDir)
+                {
+                    try { if (Directory.Exists(storeDir)) Directory.Delete(storeDir, true); }
+                    catch (Exception error) { Log("could not remove " + storeDir + ": " + error.Message); }
+                }
             }
             lock (OutLock) stdout.Flush();
             Environment.Exit(0);
@@ -359,7 +367,7 @@ namespace Ekso.Conformance.Adapter
                             StoredTokens tokens;
                             if (type == "stored")
                             {
-                                tokens = store.Load(key);
+                                tokens = LoadStored(key);
                                 if (tokens == null) throw new RpcError(RpcError.NoStoredTokens, "no stored tokens for " + key);
                             }
                             else
@@ -392,7 +400,7 @@ namespace Ekso.Conformance.Adapter
                                 });
                                 try
                                 {
-                                    store.Save(key, new StoredTokens(e.AccessToken, e.RefreshToken, e.ExpiresAt));
+                                    SaveStored(key, new StoredTokens(e.AccessToken, e.RefreshToken, e.ExpiresAt));
                                 }
                                 catch (Exception error)
                                 {
@@ -492,6 +500,20 @@ namespace Ekso.Conformance.Adapter
             return result;
         }
 
+        private static void SaveStored(TokenStoreKey key, StoredTokens tokens)
+        {
+            lock (StoreLock)
+            {
+                if (closing) return; // shutting down: the store is being removed
+                store.Save(key, tokens);
+            }
+        }
+
+        private static StoredTokens LoadStored(TokenStoreKey key)
+        {
+            lock (StoreLock) return closing ? null : store.Load(key);
+        }
+
         private static TokenStoreKey KeyOf(IDictionary<string, object> p)
         {
             return new TokenStoreKey(Text(p, "tenant"), Text(p, "clientId"), Text(p, "environment"));
@@ -501,13 +523,13 @@ namespace Ekso.Conformance.Adapter
         {
             var key = KeyOf(p);
             var tokens = Object(p, "tokens");
-            store.Save(key, new StoredTokens(Text(tokens, "accessToken"), Text(tokens, "refreshToken"), Instant(Text(tokens, "expiresAt"), "tokens.expiresAt")));
+            SaveStored(key, new StoredTokens(Text(tokens, "accessToken"), Text(tokens, "refreshToken"), Instant(Text(tokens, "expiresAt"), "tokens.expiresAt")));
             return new Dictionary<string, object>();
         }
 
         private static object StoreLoad(IDictionary<string, object> p)
         {
-            var found = store.Load(KeyOf(p));
+            var found = LoadStored(KeyOf(p));
             object tokens = null;
             if (found != null)
             {
