@@ -115,6 +115,12 @@ describe('.ci/run', () => {
     expect(text).toContain('engine_answers');
   });
 
+  it("installs Mono's compiler for the .NET example the same way, and says why when it cannot", () => {
+    expect(text).toMatch(/apt-get install -y --no-install-recommends mono-mcs libmono-system-net-http4\.0-cil; \} >>"\$out\/apt\.log" 2>&1/);
+    expect(text).toContain('mono_ready');
+    expect(text).toMatch(/say "mono: none, the \.NET SDK example's test will be skipped — \$\{mono_reason\}"/);
+  });
+
   it('leaves its logs in .ci/out/, which git ignores', () => {
     expect(readFileSync(join(ROOT, '.gitignore'), 'utf8')).toMatch(/^\.ci\/out\/$/m);
   });
