@@ -29,7 +29,7 @@ import {
 import { ForeignHostError, HttpClient, TransportError } from '../targets/http.js';
 import { MintResponse, parseWire } from '../spec/wire.js';
 import { ConsoleOutput } from './console.js';
-import { isLoopbackHost } from './options.js';
+import { isLoopbackHost, loopbackOnlyLookup, plainHttpRefusal } from './options.js';
 import {
   interruption,
   loadBaseline,
@@ -81,6 +81,7 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
   let selection: ReturnType<typeof selectChecks<BackendSession>>;
   try {
     validateTargetOptions(options);
+    await refusePlainHttp(options);
     if (options.profile) profile = await loadProfile(options.profile);
     if (options.baseline) baseline = await loadBaseline(options.baseline);
     selection = selectChecks(BACKEND_CHECKS, options);
@@ -139,9 +140,12 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
         targetDescription = embedded.description;
       }
       const loopback = isLoopbackHost(new URL(baseUrl).hostname);
+      const plainHttp = new URL(baseUrl).protocol === 'http:' && !options.insecure;
       http = new HttpClient({
         redactor,
         allowedOrigins: [baseUrl],
+        // H-06 at connection time too: a loopback name that resolves elsewhere later is refused.
+        ...(plainHttp ? { lookup: loopbackOnlyLookup } : {}),
         ratePerSecond: options.rate ?? (loopback ? null : 40),
         concurrency: options.concurrency,
         timeoutMs: options.timeout * 1000,
@@ -307,12 +311,21 @@ function validateTargetOptions(options: BackendOptions): void {
   if (options.image && options.serverCmd) throw new UsageError('give --server-cmd or --image, not both');
   if (options.serverCmd && !options.readyUrl && !options.baseUrl) throw new UsageError('--server-cmd needs --base-url (where it listens) or --ready-url');
   if (options.mutant && sources.length) throw new UsageError('--mutant selects a broken embedded reference backend: it cannot be combined with a target');
-  const url = options.baseUrl;
-  if (url) {
-    const parsed = new URL(url);
-    if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname) && !options.insecure) {
-      throw new UsageError(`refusing plain http:// to ${parsed.hostname} (not loopback): use https, or --insecure if you really mean it`);
-    }
+}
+
+/**
+ * H-06 for every URL given on the command line, before anything is started or sent: --base-url,
+ * and --ready-url (without --base-url, the started target's base URL is its origin, and the admin
+ * key goes there). `--tenant` is always https; `--image` without either is 127.0.0.1.
+ */
+async function refusePlainHttp(options: BackendOptions): Promise<void> {
+  for (const [url, flag] of [
+    [options.baseUrl, '--base-url'],
+    [options.readyUrl, '--ready-url'],
+  ] as const) {
+    if (!url) continue;
+    const refusal = await plainHttpRefusal(url, flag, options.insecure);
+    if (refusal) throw new UsageError(refusal);
   }
 }
 
