@@ -42,7 +42,7 @@ import {
   writeAll,
   type CommonOptions,
 } from './run-common.js';
-import { startServerTarget, type StartedTarget } from './targets.js';
+import { isSecretEnv, startServerTarget, type StartedTarget } from './targets.js';
 
 export interface BackendOptions extends CommonOptions {
   baseUrl?: string;
@@ -197,7 +197,7 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
           http!.sink = sink;
         },
         classifyError: classifyBackendError,
-        replayCommand: (c) => replayCommand(options, baseUrl!, seed, c),
+        replayCommand: (c) => replayCommand(options, seed, c),
         onCheckStart: (c) => output.checkStarted(c),
         onCheckDone: (r) => output.checkDone(r),
         debug: (m) => output.debug(m),
@@ -435,26 +435,57 @@ function unrunResult(check: { id: string; title: string; requirements: readonly 
   return { id: check.id, title: check.title, group: check.requirements[0]?.split('-')[0] ?? 'misc', requirements: [...check.requirements], status: 'inconclusive', runs: 0, durationMs: 0, message: `not run: ${why}`, seed };
 }
 
-/** A command line that replays one check: same target, same seed; secrets only by env var. */
-function replayCommand(options: BackendOptions, baseUrl: string, seed: number, check: { id: string; path?: string; replayPath?: string }): string {
-  const args = ['npx', 'ekso-conformance'];
-  if (options.baseUrl) args.push('--base-url', options.baseUrl);
-  else if (options.tenant) args.push('--tenant', options.tenant);
-  else if (options.serverCmd) args.push('--server-cmd', options.serverCmd, ...(options.readyUrl ? ['--ready-url', options.readyUrl] : []));
-  else if (options.image) args.push('--image', options.image);
-  if (options.mutant) args.push('--mutant', options.mutant);
-  if (options.profile) args.push('--profile', options.profile);
-  if (options.clientId !== 'ekso-cli') args.push('--client-id', options.clientId);
-  if (options.tokenCommand) args.push('--token-command', options.tokenCommand);
-  if (options.deviceApproveCommand) args.push('--device-approve-command', options.deviceApproveCommand);
+/**
+ * A command line that replays one check the way it ran: the same target, token sources, profile,
+ * policy, transport settings and seed. Secrets only by the name of an environment variable
+ * (`"$EKSO_ADMIN_API_KEY"`, `--image-env "DB_PASSWORD=$DB_PASSWORD"`), never their values.
+ * Defaults are left out.
+ */
+export function replayCommand(options: BackendOptions, seed: number, check: { id: string; path?: string; replayPath?: string }): string {
+  const args: string[] = ['npx', 'ekso-conformance'];
+  const flag = (name: string, value?: string | number | false) => {
+    if (value === undefined || value === false) return;
+    args.push(shellQuote(name));
+    if (value !== '') args.push(shellQuote(String(value)));
+  };
+  // The target.
+  flag('--base-url', options.baseUrl);
+  if (!options.baseUrl) flag('--tenant', options.tenant);
+  flag('--server-cmd', options.serverCmd);
+  flag('--image', options.image);
+  flag('--image-port', options.imagePort);
+  for (const [name, value] of Object.entries(options.imageEnv ?? {})) {
+    if (isSecretEnv(name, value)) args.push('--image-env', `"${name}=$${name}"`);
+    else flag('--image-env', `${name}=${value}`);
+  }
+  if (options.serverCmd || options.image) {
+    flag('--ready-url', options.readyUrl);
+    if (options.readyTimeout !== 60) flag('--ready-timeout', options.readyTimeout);
+  }
+  flag('--mutant', options.mutant);
+  flag('--insecure', options.insecure && '');
+  // Credentials and token sources.
+  if (options.adminKey) args.push('--admin-key', '"$EKSO_ADMIN_API_KEY"');
+  if (options.userKey) args.push('--user-key', '"$EKSO_USER_API_KEY"');
+  flag('--token-command', options.tokenCommand);
+  flag('--device-approve-command', options.deviceApproveCommand);
+  if (options.clientId !== 'ekso-cli') flag('--client-id', options.clientId);
+  flag('--profile', options.profile);
+  // How it ran.
   const policy = policyName(options.policy);
-  if (policy !== 'strict') args.push('--policy', policy);
-  args.push('--check', check.id, '--seed', String(seed));
-  if (check.path) args.push('--path', check.path);
-  if (check.replayPath) args.push('--replay-path', check.replayPath);
-  const env = [options.adminKey ? 'EKSO_ADMIN_API_KEY=…' : '', options.userKey ? 'EKSO_USER_API_KEY=…' : ''].filter(Boolean);
-  void baseUrl;
-  return [...env, ...args.map(shellQuote)].join(' ');
+  if (policy !== 'strict') flag('--policy', policy);
+  flag('--strict', options.strict && '');
+  flag('--check-rate-limit', options.checkRateLimit && '');
+  flag('--rate', options.rate);
+  if (options.concurrency !== 8) flag('--concurrency', options.concurrency);
+  if (options.timeout !== 30) flag('--timeout', options.timeout);
+  flag('--num-runs', options.numRuns);
+  // The counterexample.
+  flag('--check', check.id);
+  flag('--seed', seed);
+  flag('--path', check.path);
+  flag('--replay-path', check.replayPath);
+  return args.join(' ');
 }
 
 /** The options as recorded in the report (no secrets: keys are only said to be present). */
