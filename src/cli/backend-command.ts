@@ -42,6 +42,7 @@ import {
   writeAll,
   type CommonOptions,
 } from './run-common.js';
+import type { RecordedOptions } from './recorded-options.js';
 import { isSecretEnv, startServerTarget, type StartedTarget } from './targets.js';
 
 export interface BackendOptions extends CommonOptions {
@@ -488,8 +489,11 @@ export function replayCommand(options: BackendOptions, seed: number, check: { id
   return args.join(' ');
 }
 
-/** The options as recorded in the report (no secrets: keys are only said to be present). */
-function recordedOptions(options: BackendOptions): Record<string, unknown> {
+/**
+ * The options as recorded in the report (no secrets: keys are only said to be present). `replay`
+ * reads them back through the same schema and takes only the inert ones.
+ */
+function recordedOptions(options: BackendOptions): RecordedOptions {
   return {
     ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     ...(options.tenant ? { tenant: options.tenant } : {}),
@@ -505,6 +509,7 @@ function recordedOptions(options: BackendOptions): Record<string, unknown> {
     policy: policyName(options.policy),
     strict: options.strict,
     checkRateLimit: options.checkRateLimit,
+    ...(options.insecure ? { insecure: true } : {}),
     ...(options.numRuns ? { numRuns: options.numRuns } : {}),
     ...(options.checkText ? { check: options.checkText } : {}),
     ...(options.maxTime ? { maxTime: options.maxTime } : {}),

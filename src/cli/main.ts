@@ -200,7 +200,10 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
 
   program
     .command('replay')
-    .description('re-run the failed checks of a report with their seed and path')
+    .description(
+      're-run the failed checks of a report with their seed and path. The target and every command come from this command line, never from the report ' +
+        '(a report of the embedded reference or of a --mutant needs none)',
+    )
     .argument('<report.json>', 'a JSON report written by a run')
     .option('--check <id>', 'only this check')
     .option('--out <dir>', 'report folder (default: a replay folder next to the report)')
@@ -208,10 +211,32 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
     .option('--quiet', 'print only failures and the summary', false)
     .option('--verbose', 'print steps of failures', false)
     .option('--no-color', 'no colours')
-    .action(async (file: string, raw: Record<string, unknown>) =>
+    .option('--accept-recorded-target', "use the report's recorded --base-url or --tenant (printed first); recorded commands are never run")
+    .addOption(new Option('--base-url <url>', "backend reports: the backend's root URL").env('EKSO_BASE_URL').argParser(parse.url))
+    .addOption(new Option('--tenant <name>', 'backend reports: https://{tenant}.ekso.app').env('EKSO_TENANT').argParser(parse.tenant))
+    .addOption(new Option('--admin-key <key>', 'backend reports: API key of a super-admin').env('EKSO_ADMIN_API_KEY'))
+    .addOption(new Option('--user-key <key>', 'backend reports: API key of a user who is not a super-admin').env('EKSO_USER_API_KEY'))
+    .option('--token-command <cmd>', 'backend reports: shell command printing a fresh token pair')
+    .option('--device-approve-command <cmd>', 'backend reports: shell command approving or denying a device-flow request')
+    .option('--client-id <id>', 'backend reports: OAuth client id (default: the recorded one)')
+    .option('--profile <file>', 'backend reports: JSON overrides of the wire details')
+    .option('--rate <rps>', 'backend reports: request rate cap (default: the recorded one)', parse.bounded('rate'))
+    .option('--concurrency <k>', 'backend reports: most requests in flight (default: the recorded one)', parse.bounded('concurrency'))
+    .option('--timeout <sec>', 'per request (default: the recorded one)', parse.bounded('timeout'))
+    .option('--check-rate-limit', "backend reports: opt in to ERR-04 (bursts past the target's rate limit)")
+    .option('--insecure', 'backend reports: allow http:// to a non-loopback host')
+    .option('--server-cmd <cmd>', 'backend reports: start the target as a process first')
+    .option('--ready-url <url>', 'backend reports: URL that answers once the started target is ready', parse.url)
+    .option('--ready-timeout <sec>', 'backend reports: how long to wait for the started target', parse.bounded('readyTimeout'))
+    .option('--image <image>', 'backend reports: start the target as a container')
+    .option('--image-port <n>', 'backend reports: port the container listens on', parse.bounded('imagePort'))
+    .addOption(new Option('--image-env <K=V>', 'backend reports: environment of the container (repeatable)').argParser(parse.keyValue))
+    .option('--adapter <cmd|path>', 'SDK reports: the adapter (a command or a module path)')
+    .action(async (file: string, raw: Record<string, unknown>, command: Command) =>
       run(async () => {
         const { runReplay } = await import('./replay-command.js');
-        return runReplay(file, raw, io);
+        const typed = new Set(Object.keys(raw).filter((key) => command.getOptionValueSource(key) === 'cli'));
+        return runReplay(file, raw, io, typed);
       }),
     );
 

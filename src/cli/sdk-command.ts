@@ -132,6 +132,7 @@ export async function runSdkCommand(options: SdkOptions): Promise<number> {
       startedAt,
       finishedAt: new Date(),
       options: {
+        // The same schema replay reads back (src/cli/recorded-options.ts).
         ...(options.adapter ? { adapter: options.adapter } : {}),
         ...(options.mutant ? { mutant: options.mutant } : {}),
         timeout: options.timeout,

@@ -94,7 +94,7 @@ describe('running the printed command', () => {
     const report = await readJsonReport(again);
     const refailed = report.checks.find((c) => c.id === failed.id)!;
     expect(refailed.status).toBe('failed');
-    expect(refailed.violated ?? refailed.requirements).toEqual(failed.violated ?? failed.requirements);
+    expect(refailed.failedRequirements).toEqual(failed.failedRequirements);
     expect(report.requirements.filter((r) => r.status === 'failed').map((r) => r.id)).toEqual(['RT-04']);
   });
 });
