@@ -27,7 +27,7 @@ import {
   type TokenPair,
 } from '../targets/backend/token-sources.js';
 import { ForeignHostError, HttpClient, TransportError } from '../targets/http.js';
-import { MintResponse, parseWire } from '../spec/wire.js';
+import { KeyListing, MintResponse, parseWire } from '../spec/wire.js';
 import { ConsoleOutput } from './console.js';
 import { isLoopbackHost, loopbackOnlyLookup, plainHttpRefusal } from './options.js';
 import {
@@ -216,11 +216,15 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
     const done = new Set(results.map((r) => r.id));
     results = [...results, ...selection.selected.filter((c) => !done.has(c.id)).map((c) => unrunResult(c, seed, notRun))];
     if (http && driver && identities.admin) {
-      const left = await revokeMinted(http, driver, identities.admin, ledger, options.timeout);
-      if (left) diagnostics.push(left);
+      diagnostics.push(...(await revokeMinted(http, driver, identities.admin, ledger, options.timeout)));
+    } else if (ledger.mintsUnanswered) {
+      diagnostics.push(`cleanup: ${ledger.mintsUnanswered} mint(s) got no answer and no admin identity is left to look for their keys: look for keys named "… ${ledger.tag}" on the target`);
     }
     const cleanup = ledger.counts();
-    if (cleanup.leaked) diagnostics.push(`cleanup: ${cleanup.leaked} minted key(s) could not be revoked`);
+    if (cleanup.leaked) {
+      const ids = ledger.outstanding().map((e) => `${e.id} (${e.label})`);
+      diagnostics.push(`cleanup: ${cleanup.leaked} minted key(s) could not be revoked — revoke them by hand: ${ids.join(', ')}`);
+    }
     if (started) diagnostics.push(...started.logTail(results.some((r) => r.status === 'failed' || r.status === 'inconclusive')));
     http?.close();
     await embedded?.close().catch(() => undefined);
@@ -268,39 +272,88 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
  * the run's client may have been stopped by Ctrl-C or --max-time. A target that stops answering
  * is not waited for key by key: after a few transport failures in a row the rest are counted as
  * leaked, with the reason.
+ *
+ * Before the admin identity's own key goes (last), the target's key listing is reconciled with the
+ * ledger: a key named with the run's tag that the ledger does not know — its mint got no answer,
+ * or created a key although refused — is recorded and revoked as well.
  */
-async function revokeMinted(http: HttpClient, driver: BackendDriver, admin: Identity, ledger: CleanupLedger, timeoutSeconds: number): Promise<string | undefined> {
-  if (!ledger.outstanding().length) return undefined;
+async function revokeMinted(http: HttpClient, driver: BackendDriver, admin: Identity, ledger: CleanupLedger, timeoutSeconds: number): Promise<string[]> {
+  if (!ledger.outstanding().length && !ledger.mintsSent) return [];
   const client = http.sibling();
   const cleaner = new BackendDriver(driver.baseUrl, driver.profile, client, driver.clientId);
   cleaner.endpoints = driver.endpoints;
   let transportFailures = 0;
   let gaveUp = false;
   let lastFailure = '';
-  try {
-    await ledger.revokeAll(async (id) => {
-      if (gaveUp) return false;
-      try {
-        const answer = await cleaner.revokeKey(bearer(admin.key), id);
-        transportFailures = 0;
-        return answer.status >= 200 && answer.status < 300;
-      } catch (error) {
-        if (error instanceof TransportError) {
-          transportFailures += 1;
-          lastFailure = error.message;
-          // Choice: one timeout (a full --timeout already spent) or two other transport failures
-          // in a row mean the target is gone; waiting that long for every key would hold the exit.
-          gaveUp = error.failure === 'timeout' || transportFailures >= 2;
-        }
-        return false;
+  const revoke = async (id: string): Promise<boolean> => {
+    if (gaveUp) return false;
+    try {
+      const answer = await cleaner.revokeKey(bearer(admin.key), id);
+      transportFailures = 0;
+      return answer.status >= 200 && answer.status < 300;
+    } catch (error) {
+      if (error instanceof TransportError) {
+        transportFailures += 1;
+        lastFailure = error.message;
+        // Choice: one timeout (a full --timeout already spent) or two other transport failures
+        // in a row mean the target is gone; waiting that long for every key would hold the exit.
+        gaveUp = error.failure === 'timeout' || transportFailures >= 2;
       }
-    });
+      return false;
+    }
+  };
+  const notes: string[] = [];
+  try {
+    await ledger.revokeAll(revoke, { holdLast: true });
+    if (ledger.mintsSent && !gaveUp) notes.push(...(await reconcileWithListing(cleaner, admin, ledger, revoke)));
+    await ledger.revokeAll(revoke);
   } finally {
     client.close();
   }
-  return gaveUp
-    ? `cleanup: the target stopped answering (${lastFailure}); the remaining keys were not revoked (timeout ${timeoutSeconds} s per request)`
-    : undefined;
+  if (gaveUp) notes.push(`cleanup: the target stopped answering (${lastFailure}); the remaining keys were not revoked (timeout ${timeoutSeconds} s per request)`);
+  return notes;
+}
+
+/**
+ * Lists the target's keys and settles every one named with the run's tag: unknown to the ledger →
+ * recorded (minted) and revoked; acknowledged as revoked but listed active (`revokedAt: null`) →
+ * revoked again. Returns the diagnostics to report.
+ */
+async function reconcileWithListing(cleaner: BackendDriver, admin: Identity, ledger: CleanupLedger, revoke: (id: string) => Promise<boolean>): Promise<string[]> {
+  const unanswered = ledger.mintsUnanswered;
+  const lookFor = `look for keys named "… ${ledger.tag}" on the target`;
+  let listing: ReturnType<typeof parseWire<typeof KeyListing>> | undefined;
+  let problem: string;
+  try {
+    const response = await cleaner.listKeys(bearer(admin.key));
+    listing = response.status === 200 ? parseWire(KeyListing, response.json) : undefined;
+    problem = listing && !listing.ok ? listing.error : `answered ${response.status}`;
+  } catch (error) {
+    problem = (error as Error).message;
+  }
+  if (!listing?.ok) {
+    return unanswered ? [`cleanup: ${unanswered} mint(s) got no answer, and the key listing that would find their keys failed (${problem}): ${lookFor}`] : [];
+  }
+  const notes: string[] = [];
+  let found = 0;
+  for (const entry of listing.value) {
+    const name = (entry as { name?: unknown }).name;
+    if (!ledger.isNamedByThisRun(name)) continue;
+    const revokedAt = (entry as { revokedAt?: unknown }).revokedAt;
+    if (!ledger.has(entry.id)) {
+      found += 1;
+      ledger.recordMint(entry.id, `${String(name)}, found in the listing: its mint got no answer or was refused`);
+      if (revokedAt !== null && revokedAt !== undefined) ledger.recordRevoked(entry.id);
+      else if (await revoke(entry.id)) ledger.recordRevoked(entry.id);
+    } else if (ledger.isRevoked(entry.id) && revokedAt === null) {
+      ledger.recordStillActive(entry.id);
+      notes.push(`cleanup: key ${entry.id} was still listed as active after its revocation was acknowledged; revoked again`);
+      if (await revoke(entry.id)) ledger.recordRevoked(entry.id);
+    }
+  }
+  if (found) notes.push(`cleanup: ${found} key(s) named by this run were not in the ledger (their mint got no answer, or created a key although refused); found in the listing and counted`);
+  if (unanswered > found) notes.push(`cleanup: ${unanswered - found} mint(s) got no answer and no key of theirs is listed: a target that creates it later leaves it active — ${lookFor}`);
+  return notes;
 }
 
 /** The last report assembled (for tests and the replay command). */
@@ -414,7 +467,9 @@ async function preflightTokenSource(session: BackendSession, driver: BackendDriv
 
 /** An identity minted through the test hooks; revoked at the end (the admin one last). */
 async function hookIdentity(driver: BackendDriver, role: UserRole, redactor: Redactor, ledger: CleanupLedger): Promise<Identity> {
-  const response = await driver.hookApiKey(role, `ekso-conformance ${role} ${new Date().toISOString()}`);
+  const answered = ledger.mintSent();
+  const response = await driver.hookApiKey(role, ledger.keyName(`ekso-conformance ${role} ${new Date().toISOString()}`));
+  answered();
   const parsed = parseWire(MintResponse, response.json);
   if (response.status !== 200 || !parsed.ok) {
     const why = response.status !== 200 ? `answered ${response.status}` : `answered ${response.status} without {id, rawKey} (${parsed.ok ? '' : parsed.error})`;

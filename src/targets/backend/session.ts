@@ -68,10 +68,17 @@ export class BackendSession {
     return bearer(identity.key);
   }
 
-  /** Mints with the given identity's key; any key the target creates goes into the ledger. */
+  /**
+   * Mints with the given identity's key; any key the target creates goes into the ledger. The
+   * name carries the run's tag (`ledger.keyName`), so that a key whose mint got no answer — or a
+   * key created by a refused mint — is still found in the listing at the end and revoked.
+   */
   async mintKey(by: UserRole | Credential, body: unknown): Promise<HttpResponse> {
     const credential = typeof by === 'string' ? this.credentialOf(by) : by;
-    const response = await this.driver.mintKey(credential, body);
+    const named = withTaggedName(body, this.ledger);
+    const answered = this.ledger.mintSent();
+    const response = await this.driver.mintKey(credential, named);
+    answered();
     if (response.status >= 200 && response.status < 300) {
       const minted = parseWire(MintResponse, response.json);
       if (minted.ok) {
@@ -123,4 +130,11 @@ export class BackendSession {
   targetNow(): number {
     return Date.now() + this.clockOffset;
   }
+}
+
+/** The mint body with its name tagged for this run (a body without a string name is sent as it is). */
+function withTaggedName(body: unknown, ledger: CleanupLedger): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const name = (body as { name?: unknown }).name;
+  return typeof name === 'string' ? { ...body, name: ledger.keyName(name) } : body;
 }
