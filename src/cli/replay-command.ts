@@ -8,8 +8,9 @@
  * validated (`RecordedOptions`). It never executes a command named in a report (`--server-cmd`,
  * `--image`, `--token-command`, `--device-approve-command`, `--adapter`) and never sends anything
  * to a target named in one: the target and the commands come from replay's own command line, as
- * for any run, and the plain-http rule (H-06) applies as for any run. `--accept-recorded-target`
- * uses the recorded `--base-url` / `--tenant` after printing it (never a recorded command).
+ * for any run, and the plain-http rule (H-06) applies as for any run. Choice: without a target on
+ * the command line, replay stops and prints the recorded one; `--accept-recorded-target` then uses
+ * the recorded `--base-url` / `--tenant` (never a recorded command).
  * A report of the embedded reference or of a `--mutant` names no target: it replays as it is.
  */
 import { dirname, join } from 'node:path';

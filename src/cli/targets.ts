@@ -110,7 +110,8 @@ export function redactLogLine(line: string, redactor: Redactor): string {
 export async function answers(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    await response.arrayBuffer();
+    // The status line is the answer; the body is not read (it could be of any size).
+    await response.body?.cancel().catch(() => undefined);
     return true;
   } catch {
     return false;

@@ -8,6 +8,7 @@
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { answers } from '../../src/cli/targets.js';
 import { Redactor } from '../../src/engine/redact.js';
 import { AdapterProtocolError, StdioAdapter } from '../../src/targets/adapters/index.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../src/targets/adapters/stdio.js';
@@ -91,6 +92,22 @@ describe('shell commands (token sources)', () => {
     const ok = await runShell(`yes log-line | head -c ${STDOUT_KEPT_BYTES * 3}; echo; echo '{"ok": true}'`, {}, 20_000);
     expect(ok.overlongLastLine).toBeUndefined();
     expect(ok.stdout.trim().split('\n').pop()).toBe('{"ok": true}');
+  });
+});
+
+describe('--server-cmd readiness', () => {
+  it('a ready URL that answers with an endless body is ready at once; the body is not read', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    const endless = await startFixture((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => res.write(chunk), 5);
+      res.on('close', () => clearInterval(timer));
+    });
+    try {
+      expect(await answers(`${endless.baseUrl}/health`)).toBe(true);
+    } finally {
+      await endless.close();
+    }
   });
 });
 
