@@ -9,7 +9,7 @@ import { Inconclusive, Skip } from '../../engine/outcomes.js';
 import type { Redactor } from '../../engine/redact.js';
 import type { Policy } from '../../model/policy.js';
 import { ClockHookResponse, MintResponse, parseWire } from '../../spec/wire.js';
-import type { HttpResponse } from '../http.js';
+import { ForeignHostError, TransportError, type HttpResponse } from '../http.js';
 import { bearer, type BackendDriver, type Credential, type Marker, type UserRole } from './driver.js';
 import type { DeviceApprover, TokenPair, TokenSources } from './token-sources.js';
 
@@ -77,7 +77,15 @@ export class BackendSession {
     const credential = typeof by === 'string' ? this.credentialOf(by) : by;
     const named = withTaggedName(body, this.ledger);
     const answered = this.ledger.mintSent();
-    const response = await this.driver.mintKey(credential, named);
+    let response: HttpResponse;
+    try {
+      response = await this.driver.mintKey(credential, named);
+    } catch (error) {
+      // Only a mint that may have reached the target stays unanswered: one refused before it
+      // was sent (another origin, or the run already stopped) created nothing.
+      if (error instanceof ForeignHostError || (error instanceof TransportError && error.failure === 'aborted' && / not sent$/.test(error.message))) answered();
+      throw error;
+    }
     answered();
     if (response.status >= 200 && response.status < 300) {
       const minted = parseWire(MintResponse, response.json);
