@@ -4,7 +4,10 @@
 function fail(error: unknown): void {
   // Last resort: a bug of the harness itself. One line, never a stack trace (set DEBUG for it).
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`ekso-conformance: internal error: ${message}\n`);
+  // The message may quote a target: no control character of it reaches the terminal.
+  // eslint-disable-next-line no-control-regex
+  const safe = message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  process.stderr.write(`ekso-conformance: internal error: ${safe}\n`);
   if (process.env.DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
   process.exitCode = 70;
 }

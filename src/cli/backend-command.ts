@@ -27,9 +27,9 @@ import {
   type TokenPair,
 } from '../targets/backend/token-sources.js';
 import { ForeignHostError, HttpClient, TransportError } from '../targets/http.js';
-import { MintResponse, parseWire } from '../spec/wire.js';
+import { KeyListing, MintResponse, parseWire } from '../spec/wire.js';
 import { ConsoleOutput } from './console.js';
-import { isLoopbackHost } from './options.js';
+import { isLoopbackHost, loopbackOnlyLookup, plainHttpRefusal } from './options.js';
 import {
   interruption,
   loadBaseline,
@@ -42,7 +42,8 @@ import {
   writeAll,
   type CommonOptions,
 } from './run-common.js';
-import { startServerTarget, type StartedTarget } from './targets.js';
+import type { RecordedOptions } from './recorded-options.js';
+import { isSecretEnv, startServerTarget, type StartedTarget } from './targets.js';
 
 export interface BackendOptions extends CommonOptions {
   baseUrl?: string;
@@ -81,6 +82,7 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
   let selection: ReturnType<typeof selectChecks<BackendSession>>;
   try {
     validateTargetOptions(options);
+    await refusePlainHttp(options);
     if (options.profile) profile = await loadProfile(options.profile);
     if (options.baseline) baseline = await loadBaseline(options.baseline);
     selection = selectChecks(BACKEND_CHECKS, options);
@@ -139,9 +141,12 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
         targetDescription = embedded.description;
       }
       const loopback = isLoopbackHost(new URL(baseUrl).hostname);
+      const plainHttp = new URL(baseUrl).protocol === 'http:' && !options.insecure;
       http = new HttpClient({
         redactor,
         allowedOrigins: [baseUrl],
+        // H-06 at connection time too: a loopback name that resolves elsewhere later is refused.
+        ...(plainHttp ? { lookup: loopbackOnlyLookup } : {}),
         ratePerSecond: options.rate ?? (loopback ? null : 40),
         concurrency: options.concurrency,
         timeoutMs: options.timeout * 1000,
@@ -193,7 +198,7 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
           http!.sink = sink;
         },
         classifyError: classifyBackendError,
-        replayCommand: (c) => replayCommand(options, baseUrl!, seed, c),
+        replayCommand: (c) => replayCommand(options, seed, c),
         onCheckStart: (c) => output.checkStarted(c),
         onCheckDone: (r) => output.checkDone(r),
         debug: (m) => output.debug(m),
@@ -211,11 +216,15 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
     const done = new Set(results.map((r) => r.id));
     results = [...results, ...selection.selected.filter((c) => !done.has(c.id)).map((c) => unrunResult(c, seed, notRun))];
     if (http && driver && identities.admin) {
-      const left = await revokeMinted(http, driver, identities.admin, ledger, options.timeout);
-      if (left) diagnostics.push(left);
+      diagnostics.push(...(await revokeMinted(http, driver, identities.admin, ledger, options.timeout)));
+    } else if (ledger.mintsUnanswered) {
+      diagnostics.push(`cleanup: ${ledger.mintsUnanswered} mint(s) got no answer and no admin identity is left to look for their keys: look for keys named "… ${ledger.tag}" on the target`);
     }
     const cleanup = ledger.counts();
-    if (cleanup.leaked) diagnostics.push(`cleanup: ${cleanup.leaked} minted key(s) could not be revoked`);
+    if (cleanup.leaked) {
+      const ids = ledger.outstanding().map((e) => `${e.id} (${e.label})`);
+      diagnostics.push(`cleanup: ${cleanup.leaked} minted key(s) could not be revoked — revoke them by hand: ${ids.join(', ')}`);
+    }
     if (started) diagnostics.push(...started.logTail(results.some((r) => r.status === 'failed' || r.status === 'inconclusive')));
     http?.close();
     await embedded?.close().catch(() => undefined);
@@ -263,39 +272,88 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
  * the run's client may have been stopped by Ctrl-C or --max-time. A target that stops answering
  * is not waited for key by key: after a few transport failures in a row the rest are counted as
  * leaked, with the reason.
+ *
+ * Before the admin identity's own key goes (last), the target's key listing is reconciled with the
+ * ledger: a key named with the run's tag that the ledger does not know — its mint got no answer,
+ * or created a key although refused — is recorded and revoked as well.
  */
-async function revokeMinted(http: HttpClient, driver: BackendDriver, admin: Identity, ledger: CleanupLedger, timeoutSeconds: number): Promise<string | undefined> {
-  if (!ledger.outstanding().length) return undefined;
+async function revokeMinted(http: HttpClient, driver: BackendDriver, admin: Identity, ledger: CleanupLedger, timeoutSeconds: number): Promise<string[]> {
+  if (!ledger.outstanding().length && !ledger.mintsSent) return [];
   const client = http.sibling();
   const cleaner = new BackendDriver(driver.baseUrl, driver.profile, client, driver.clientId);
   cleaner.endpoints = driver.endpoints;
   let transportFailures = 0;
   let gaveUp = false;
   let lastFailure = '';
-  try {
-    await ledger.revokeAll(async (id) => {
-      if (gaveUp) return false;
-      try {
-        const answer = await cleaner.revokeKey(bearer(admin.key), id);
-        transportFailures = 0;
-        return answer.status >= 200 && answer.status < 300;
-      } catch (error) {
-        if (error instanceof TransportError) {
-          transportFailures += 1;
-          lastFailure = error.message;
-          // Choice: one timeout (a full --timeout already spent) or two other transport failures
-          // in a row mean the target is gone; waiting that long for every key would hold the exit.
-          gaveUp = error.failure === 'timeout' || transportFailures >= 2;
-        }
-        return false;
+  const revoke = async (id: string): Promise<boolean> => {
+    if (gaveUp) return false;
+    try {
+      const answer = await cleaner.revokeKey(bearer(admin.key), id);
+      transportFailures = 0;
+      return answer.status >= 200 && answer.status < 300;
+    } catch (error) {
+      if (error instanceof TransportError) {
+        transportFailures += 1;
+        lastFailure = error.message;
+        // Choice: one timeout (a full --timeout already spent) or two other transport failures
+        // in a row mean the target is gone; waiting that long for every key would hold the exit.
+        gaveUp = error.failure === 'timeout' || transportFailures >= 2;
       }
-    });
+      return false;
+    }
+  };
+  const notes: string[] = [];
+  try {
+    await ledger.revokeAll(revoke, { holdLast: true });
+    if (ledger.mintsSent && !gaveUp) notes.push(...(await reconcileWithListing(cleaner, admin, ledger, revoke)));
+    await ledger.revokeAll(revoke);
   } finally {
     client.close();
   }
-  return gaveUp
-    ? `cleanup: the target stopped answering (${lastFailure}); the remaining keys were not revoked (timeout ${timeoutSeconds} s per request)`
-    : undefined;
+  if (gaveUp) notes.push(`cleanup: the target stopped answering (${lastFailure}); the remaining keys were not revoked (timeout ${timeoutSeconds} s per request)`);
+  return notes;
+}
+
+/**
+ * Lists the target's keys and settles every one named with the run's tag: unknown to the ledger →
+ * recorded (minted) and revoked; acknowledged as revoked but listed active (`revokedAt: null`) →
+ * revoked again. Returns the diagnostics to report.
+ */
+async function reconcileWithListing(cleaner: BackendDriver, admin: Identity, ledger: CleanupLedger, revoke: (id: string) => Promise<boolean>): Promise<string[]> {
+  const unanswered = ledger.mintsUnanswered;
+  const lookFor = `look for keys named "… ${ledger.tag}" on the target`;
+  let listing: ReturnType<typeof parseWire<typeof KeyListing>> | undefined;
+  let problem: string;
+  try {
+    const response = await cleaner.listKeys(bearer(admin.key));
+    listing = response.status === 200 ? parseWire(KeyListing, response.json) : undefined;
+    problem = listing && !listing.ok ? listing.error : `answered ${response.status}`;
+  } catch (error) {
+    problem = (error as Error).message;
+  }
+  if (!listing?.ok) {
+    return unanswered ? [`cleanup: ${unanswered} mint(s) got no answer, and the key listing that would find their keys failed (${problem}): ${lookFor}`] : [];
+  }
+  const notes: string[] = [];
+  let found = 0;
+  for (const entry of listing.value) {
+    const name = (entry as { name?: unknown }).name;
+    if (!ledger.isNamedByThisRun(name)) continue;
+    const revokedAt = (entry as { revokedAt?: unknown }).revokedAt;
+    if (!ledger.has(entry.id)) {
+      found += 1;
+      ledger.recordMint(entry.id, `${String(name)}, found in the listing: its mint got no answer or was refused`);
+      if (revokedAt !== null && revokedAt !== undefined) ledger.recordRevoked(entry.id);
+      else if (await revoke(entry.id)) ledger.recordRevoked(entry.id);
+    } else if (ledger.isRevoked(entry.id) && revokedAt === null) {
+      ledger.recordStillActive(entry.id);
+      notes.push(`cleanup: key ${entry.id} was still listed as active after its revocation was acknowledged; revoked again`);
+      if (await revoke(entry.id)) ledger.recordRevoked(entry.id);
+    }
+  }
+  if (found) notes.push(`cleanup: ${found} key(s) named by this run were not in the ledger (their mint got no answer, or created a key although refused); found in the listing and counted`);
+  if (unanswered > found) notes.push(`cleanup: ${unanswered - found} mint(s) got no answer and no key of theirs is listed: a target that creates it later leaves it active — ${lookFor}`);
+  return notes;
 }
 
 /** The last report assembled (for tests and the replay command). */
@@ -307,12 +365,21 @@ function validateTargetOptions(options: BackendOptions): void {
   if (options.image && options.serverCmd) throw new UsageError('give --server-cmd or --image, not both');
   if (options.serverCmd && !options.readyUrl && !options.baseUrl) throw new UsageError('--server-cmd needs --base-url (where it listens) or --ready-url');
   if (options.mutant && sources.length) throw new UsageError('--mutant selects a broken embedded reference backend: it cannot be combined with a target');
-  const url = options.baseUrl;
-  if (url) {
-    const parsed = new URL(url);
-    if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname) && !options.insecure) {
-      throw new UsageError(`refusing plain http:// to ${parsed.hostname} (not loopback): use https, or --insecure if you really mean it`);
-    }
+}
+
+/**
+ * H-06 for every URL given on the command line, before anything is started or sent: --base-url,
+ * and --ready-url (without --base-url, the started target's base URL is its origin, and the admin
+ * key goes there). `--tenant` is always https; `--image` without either is 127.0.0.1.
+ */
+async function refusePlainHttp(options: BackendOptions): Promise<void> {
+  for (const [url, flag] of [
+    [options.baseUrl, '--base-url'],
+    [options.readyUrl, '--ready-url'],
+  ] as const) {
+    if (!url) continue;
+    const refusal = await plainHttpRefusal(url, flag, options.insecure);
+    if (refusal) throw new UsageError(refusal);
   }
 }
 
@@ -400,7 +467,9 @@ async function preflightTokenSource(session: BackendSession, driver: BackendDriv
 
 /** An identity minted through the test hooks; revoked at the end (the admin one last). */
 async function hookIdentity(driver: BackendDriver, role: UserRole, redactor: Redactor, ledger: CleanupLedger): Promise<Identity> {
-  const response = await driver.hookApiKey(role, `ekso-conformance ${role} ${new Date().toISOString()}`);
+  const answered = ledger.mintSent();
+  const response = await driver.hookApiKey(role, ledger.keyName(`ekso-conformance ${role} ${new Date().toISOString()}`));
+  answered();
   const parsed = parseWire(MintResponse, response.json);
   if (response.status !== 200 || !parsed.ok) {
     const why = response.status !== 200 ? `answered ${response.status}` : `answered ${response.status} without {id, rawKey} (${parsed.ok ? '' : parsed.error})`;
@@ -422,31 +491,65 @@ function unrunResult(check: { id: string; title: string; requirements: readonly 
   return { id: check.id, title: check.title, group: check.requirements[0]?.split('-')[0] ?? 'misc', requirements: [...check.requirements], status: 'inconclusive', runs: 0, durationMs: 0, message: `not run: ${why}`, seed };
 }
 
-/** A command line that replays one check: same target, same seed; secrets only by env var. */
-function replayCommand(options: BackendOptions, baseUrl: string, seed: number, check: ReplayCoordinates): string {
-  const args = ['npx', 'ekso-conformance'];
-  if (options.baseUrl) args.push('--base-url', options.baseUrl);
-  else if (options.tenant) args.push('--tenant', options.tenant);
-  else if (options.serverCmd) args.push('--server-cmd', options.serverCmd, ...(options.readyUrl ? ['--ready-url', options.readyUrl] : []));
-  else if (options.image) args.push('--image', options.image);
-  if (options.mutant) args.push('--mutant', options.mutant);
-  if (options.profile) args.push('--profile', options.profile);
-  if (options.clientId !== 'ekso-cli') args.push('--client-id', options.clientId);
-  if (options.tokenCommand) args.push('--token-command', options.tokenCommand);
-  if (options.deviceApproveCommand) args.push('--device-approve-command', options.deviceApproveCommand);
+/**
+ * A command line that replays one check the way it ran: the same target, token sources, profile,
+ * policy, transport settings and seed. Secrets only by the name of an environment variable
+ * (`"$EKSO_ADMIN_API_KEY"`, `--image-env "DB_PASSWORD=$DB_PASSWORD"`), never their values.
+ * Defaults are left out.
+ */
+export function replayCommand(options: BackendOptions, seed: number, check: ReplayCoordinates): string {
+  const args: string[] = ['npx', 'ekso-conformance'];
+  const flag = (name: string, value?: string | number | false) => {
+    if (value === undefined || value === false) return;
+    args.push(shellQuote(name));
+    if (value !== '') args.push(shellQuote(String(value)));
+  };
+  // The target.
+  flag('--base-url', options.baseUrl);
+  if (!options.baseUrl) flag('--tenant', options.tenant);
+  flag('--server-cmd', options.serverCmd);
+  flag('--image', options.image);
+  flag('--image-port', options.imagePort);
+  for (const [name, value] of Object.entries(options.imageEnv ?? {})) {
+    if (isSecretEnv(name, value)) args.push('--image-env', `"${name}=$${name}"`);
+    else flag('--image-env', `${name}=${value}`);
+  }
+  if (options.serverCmd || options.image) {
+    flag('--ready-url', options.readyUrl);
+    if (options.readyTimeout !== 60) flag('--ready-timeout', options.readyTimeout);
+  }
+  flag('--mutant', options.mutant);
+  flag('--insecure', options.insecure && '');
+  // Credentials and token sources.
+  if (options.adminKey) args.push('--admin-key', '"$EKSO_ADMIN_API_KEY"');
+  if (options.userKey) args.push('--user-key', '"$EKSO_USER_API_KEY"');
+  flag('--token-command', options.tokenCommand);
+  flag('--device-approve-command', options.deviceApproveCommand);
+  if (options.clientId !== 'ekso-cli') flag('--client-id', options.clientId);
+  flag('--profile', options.profile);
+  // How it ran.
   const policy = policyName(options.policy);
-  if (policy !== 'strict') args.push('--policy', policy);
-  args.push('--check', check.id, '--seed', String(seed));
-  if (check.path) args.push('--path', check.path);
-  if (check.replayPath) args.push('--replay-path', check.replayPath);
-  if (check.tolerate?.length) args.push('--tolerate', check.tolerate.join(','));
-  const env = [options.adminKey ? 'EKSO_ADMIN_API_KEY=…' : '', options.userKey ? 'EKSO_USER_API_KEY=…' : ''].filter(Boolean);
-  void baseUrl;
-  return [...env, ...args.map(shellQuote)].join(' ');
+  if (policy !== 'strict') flag('--policy', policy);
+  flag('--strict', options.strict && '');
+  flag('--check-rate-limit', options.checkRateLimit && '');
+  flag('--rate', options.rate);
+  if (options.concurrency !== 8) flag('--concurrency', options.concurrency);
+  if (options.timeout !== 30) flag('--timeout', options.timeout);
+  flag('--num-runs', options.numRuns);
+  // The counterexample.
+  flag('--check', check.id);
+  flag('--seed', seed);
+  flag('--path', check.path);
+  flag('--replay-path', check.replayPath);
+  if (check.tolerate?.length) flag('--tolerate', check.tolerate.join(','));
+  return args.join(' ');
 }
 
-/** The options as recorded in the report (no secrets: keys are only said to be present). */
-function recordedOptions(options: BackendOptions): Record<string, unknown> {
+/**
+ * The options as recorded in the report (no secrets: keys are only said to be present). `replay`
+ * reads them back through the same schema and takes only the inert ones.
+ */
+function recordedOptions(options: BackendOptions): RecordedOptions {
   return {
     ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     ...(options.tenant ? { tenant: options.tenant } : {}),
@@ -462,6 +565,7 @@ function recordedOptions(options: BackendOptions): Record<string, unknown> {
     policy: policyName(options.policy),
     strict: options.strict,
     checkRateLimit: options.checkRateLimit,
+    ...(options.insecure ? { insecure: true } : {}),
     ...(options.numRuns ? { numRuns: options.numRuns } : {}),
     ...(options.checkText ? { check: options.checkText } : {}),
     ...(options.maxTime ? { maxTime: options.maxTime } : {}),

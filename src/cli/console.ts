@@ -1,6 +1,9 @@
 /**
  * Console output: progress on stderr, one line per check, and a closing summary. Everything goes
  * through the redactor (H-01): a secret never reaches the terminal, even inside an error message.
+ * And everything is made inert for a terminal (`terminalSafe`): text from a target or an adapter
+ * (bodies, messages, adapter names, stderr lines) may hold ESC, BEL or bidi controls that would
+ * retitle the window, recolour or rewrite lines; only the harness's own colours are real escapes.
  */
 import type { Redactor } from '../engine/redact.js';
 import { findingsOf } from '../report/findings.js';
@@ -27,13 +30,28 @@ export class ConsoleOutput {
     return Boolean((stream as NodeJS.WriteStream).isTTY);
   }
 
-  private paint(color: keyof typeof COLORS, text: string): string {
-    return this.options.color ? `\u001b[${COLORS[color]}m${text}\u001b[0m` : text;
+  private paint(color: keyof typeof COLORS, text: string): Painted {
+    return { color, text };
   }
 
-  /** Any line; redacted. */
+  /**
+   * Writes one line made of plain text and painted parts. Every part is redacted and made
+   * terminal-safe first; the colour escapes are added after, so they are the only ones written.
+   */
+  private emit(...parts: Array<string | Painted>): void {
+    const safe = (text: string) => terminalSafe(this.options.redactor.text(text));
+    const text = parts
+      .map((part) => {
+        if (typeof part === 'string') return safe(part);
+        return this.options.color ? `\u001b[${COLORS[part.color]}m${safe(part.text)}\u001b[0m` : safe(part.text);
+      })
+      .join('');
+    this.stream.write(`${text}\n`);
+  }
+
+  /** Any line; redacted and terminal-safe. */
   line(text: string): void {
-    this.stream.write(`${this.options.redactor.text(text)}\n`);
+    this.emit(text);
   }
 
   info(text: string): void {
@@ -41,11 +59,11 @@ export class ConsoleOutput {
   }
 
   debug(text: string): void {
-    if (this.options.verbose) this.line(this.paint('grey', text));
+    if (this.options.verbose) this.emit(this.paint('grey', singleLine(text)));
   }
 
   checkStarted(check: { id: string }): void {
-    if (this.options.verbose) this.line(this.paint('grey', `  … ${check.id}`));
+    if (this.options.verbose) this.emit(this.paint('grey', `  … ${check.id}`));
   }
 
   checkDone(result: CheckResult): void {
@@ -54,15 +72,16 @@ export class ConsoleOutput {
     const runs = result.status === 'skipped' ? '' : `${result.runs} run${result.runs === 1 ? '' : 's'}, ${(result.durationMs / 1000).toFixed(1)} s`;
     // One line per check, whatever the target put in the message (bodies may hold line breaks).
     const note = result.message && result.status !== 'passed' ? ` — ${singleLine(result.message)}` : '';
-    this.line(`  ${label} ${result.id.padEnd(30)} ${runs}${note}`);
+    this.emit('  ', label, ` ${result.id.padEnd(30)} ${runs}${note}`);
     if (result.status === 'failed') {
       for (const [k, finding] of findingsOf(result).entries()) {
         if (k > 0) this.line(`       also: ${singleLine(finding.message)}`);
         if (!this.options.verbose) continue;
-        if (finding.expected) this.line(`       expected: ${finding.expected}`);
-        if (finding.actual) this.line(`       actual:   ${finding.actual}`);
-        for (const [i, step] of (finding.steps ?? []).entries()) this.line(`       ${i + 1}. ${step}`);
-        if (finding.replay) this.line(`       replay: ${finding.replay}`);
+        // What the target said stays on its line: a body's line breaks cannot forge lines of ours.
+        if (finding.expected) this.line(`       expected: ${singleLine(finding.expected)}`);
+        if (finding.actual) this.line(`       actual:   ${singleLine(finding.actual)}`);
+        for (const [i, step] of (finding.steps ?? []).entries()) this.line(`       ${i + 1}. ${singleLine(step)}`);
+        if (finding.replay) this.line(`       replay: ${singleLine(finding.replay)}`);
       }
     }
   }
@@ -77,8 +96,11 @@ export class ConsoleOutput {
           : report.exitCode === 3
             ? this.paint('yellow', 'target unusable, no check ran')
             : this.paint('red', 'NOT conformant');
-    this.line(
-      `${this.paint('bold', 'ekso-conformance')} ${report.mode}: ${verdict} — requirements: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped, ${s.inconclusive} inconclusive, ${s.notCovered} not covered (policy ${report.policy}, seed ${report.seed})`,
+    this.emit(
+      this.paint('bold', 'ekso-conformance'),
+      ` ${report.mode}: `,
+      verdict,
+      ` — requirements: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped, ${s.inconclusive} inconclusive, ${s.notCovered} not covered (policy ${report.policy}, seed ${report.seed})`,
     );
     if (report.mode === 'backend') {
       const c = report.cleanup;
@@ -86,20 +108,37 @@ export class ConsoleOutput {
     }
     for (const failed of report.checks.filter((c) => c.status === 'failed')) {
       for (const finding of findingsOf(failed)) {
-        this.line(`  ${this.paint('red', 'failed')} ${failed.id}: ${singleLine(finding.message)}`);
-        if (finding.replay) this.line(`    replay: ${finding.replay}`);
+        this.emit('  ', this.paint('red', 'failed'), ` ${failed.id}: ${singleLine(finding.message)}`);
+        if (finding.replay) this.line(`    replay: ${singleLine(finding.replay)}`);
       }
     }
     for (const limited of report.requirements.filter((r) => r.status === 'passed' && r.limits?.length)) {
-      this.line(`  ${this.paint('yellow', 'passed with limits')} ${limited.id}: ${singleLine(limited.limits!.join('; '))}`);
+      this.emit('  ', this.paint('yellow', 'passed with limits'), ` ${limited.id}: ${singleLine(limited.limits!.join('; '))}`);
     }
     for (const entry of report.baseline?.stale ?? []) {
-      this.line(`  ${this.paint('red', 'stale baseline entry')} ${entry}: it passes now — remove it from ${report.baseline?.file ?? 'the baseline'}`);
+      this.emit('  ', this.paint('red', 'stale baseline entry'), ` ${entry}: it passes now — remove it from ${report.baseline?.file ?? 'the baseline'}`);
     }
     const baselined = report.requirements.filter((r) => r.status === 'failed' && r.baselined).map((r) => r.id);
     if (baselined.length) this.line(`  expected failures (baseline): ${baselined.join(', ')}`);
     if (written.length) this.line(`  reports: ${written.join(', ')}`);
   }
+}
+
+interface Painted {
+  color: keyof typeof COLORS;
+  text: string;
+}
+
+/**
+ * What a terminal would act on rather than show — C0 controls but the line feed and tab (ESC, BEL,
+ * carriage return, backspace…), DEL, C1 controls (U+009B is a CSI on some terminals), the bidi
+ * overrides and isolates, and the line/paragraph separators — shown as `\uXXXX` escapes instead.
+ */
+// eslint-disable-next-line no-control-regex
+const TERMINAL_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+export function terminalSafe(text: string): string {
+  return text.replace(TERMINAL_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Line breaks and other control characters shown as escapes, so one message stays one line. */

@@ -22,9 +22,9 @@ function addCommonOptions(command: Command): Command {
     .option('--out <dir>', 'report folder', './reports')
     .addOption(new Option('--reporter <list>', 'comma list of json,junit,md,html').argParser(parse.reporters).default([...REPORTERS] as ReporterName[], 'all four'))
     .option('--seed <n>', 'base seed (default: random, always printed and recorded)', parse.seed)
-    .option('--num-runs <n>', 'fast-check runs per property (default: chosen per check)', parse.positiveInt)
+    .option('--num-runs <n>', 'fast-check runs per property (default: chosen per check)', parse.bounded('numRuns'))
     .option('--check <glob>', 'run only matching check ids or requirement ids (RT-*, AK-08, rt.*); comma list', parse.checkPatterns)
-    .option('--max-time <sec>', 'stop starting new runs after SEC seconds (unfinished checks: inconclusive)', parse.positiveNumber)
+    .option('--max-time <sec>', 'stop starting new runs after SEC seconds (unfinished checks: inconclusive)', parse.bounded('maxTime'))
     .addOption(new Option('--policy <p>', "refresh-token policy: strict (Ekso's) or grace=<seconds>").argParser(parse.policy).default(STRICT, 'strict'))
     .option('--strict', 'SHOULD failures also fail the run')
     .option('--quiet', 'print only failures and the summary')
@@ -86,16 +86,16 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
       .option('--device-approve-command <cmd>', 'shell command approving or denying a device-flow request')
       .option('--client-id <id>', 'OAuth client id', 'ekso-cli')
       .option('--profile <file>', 'JSON overrides of the wire details (CONTRACT §3)')
-      .option('--rate <rps>', 'request rate cap (default 40/s off loopback, none on loopback)', parse.positiveNumber)
-      .option('--concurrency <k>', 'most requests in flight at once', parse.positiveInt, 8)
-      .option('--timeout <sec>', 'per request', parse.positiveNumber, 30)
+      .option('--rate <rps>', 'request rate cap (default 40/s off loopback, none on loopback)', parse.bounded('rate'))
+      .option('--concurrency <k>', 'most requests in flight at once', parse.bounded('concurrency'), 8)
+      .option('--timeout <sec>', 'per request', parse.bounded('timeout'), 30)
       .option('--check-rate-limit', "opt in to ERR-04 (bursts past the target's rate limit)")
       .option('--insecure', 'allow http:// to a non-loopback host')
       .option('--server-cmd <cmd>', 'start the target as a process first (with --ready-url, --ready-timeout); stop it at the end')
       .option('--ready-url <url>', 'URL that answers once the started target is ready', parse.url)
-      .option('--ready-timeout <sec>', 'how long to wait for the started target', parse.positiveNumber, 60)
+      .option('--ready-timeout <sec>', 'how long to wait for the started target', parse.bounded('readyTimeout'), 60)
       .option('--image <image>', 'start the target as a container (testcontainers, host network)')
-      .option('--image-port <n>', 'port the container listens on (host network)', parse.port)
+      .option('--image-port <n>', 'port the container listens on (host network)', parse.bounded('imagePort'))
       .addOption(new Option('--image-env <K=V>', 'environment of the container (repeatable)').argParser(parse.keyValue).default({}, 'none'))
       .option('--mutant <name>', 'test a named broken variant of the embedded reference backend (see list --mutants)'),
   ).action(async (raw: Record<string, unknown>) =>
@@ -132,7 +132,7 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
       .description('test an SDK auth implementation (the harness is the server); default: the reference TypeScript SDK')
       .option('--adapter <cmd|path>', 'a shell command speaking the adapter protocol on stdio, or a .js/.mjs/.cjs/.ts module exporting createAdapter()')
       .option('--mutant <name>', 'test a named broken variant of the reference SDK (see list --mutants)')
-      .option('--timeout <sec>', 'per adapter request', parse.positiveNumber, 30),
+      .option('--timeout <sec>', 'per adapter request (also the adapter\'s initialize)', parse.bounded('timeout'), 30),
   ).action(async (raw: Record<string, unknown>) =>
     run(async () => {
       const { runSdkCommand } = await import('./sdk-command.js');
@@ -151,7 +151,7 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
     .option('--port <n>', 'port', parse.port, 7070)
     .option('--host <h>', 'host', '127.0.0.1')
     .option('--test-hooks', 'enable the CONTRACT §4 test endpoints', false)
-    .option('--rate-limit <rps>', 'requests per second per IP before 429 (0 = off)', parse.nonNegativeInt, 50)
+    .option('--rate-limit <rps>', 'requests per second per IP before 429 (0 = off)', parse.bounded('rateLimit'), 50)
     .option('--policy <p>', 'refresh-token policy of the backend: strict or grace=<seconds>', 'strict')
     .option('--mutant <name>', 'serve a named broken variant (see list --mutants)')
     .action(async (raw: Record<string, unknown>) =>
@@ -202,7 +202,10 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
 
   program
     .command('replay')
-    .description('re-run the failed checks of a report with their seed and path')
+    .description(
+      're-run the failed checks of a report with their seed and path. The target and every command come from this command line, never from the report ' +
+        '(a report of the embedded reference or of a --mutant needs none)',
+    )
     .argument('<report.json>', 'a JSON report written by a run')
     .option('--check <id>', 'only this check')
     .option('--out <dir>', 'report folder (default: a replay folder next to the report)')
@@ -210,10 +213,32 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
     .option('--quiet', 'print only failures and the summary', false)
     .option('--verbose', 'print steps of failures', false)
     .option('--no-color', 'no colours')
-    .action(async (file: string, raw: Record<string, unknown>) =>
+    .option('--accept-recorded-target', "use the report's recorded --base-url or --tenant (printed first); recorded commands are never run")
+    .addOption(new Option('--base-url <url>', "backend reports: the backend's root URL").env('EKSO_BASE_URL').argParser(parse.url))
+    .addOption(new Option('--tenant <name>', 'backend reports: https://{tenant}.ekso.app').env('EKSO_TENANT').argParser(parse.tenant))
+    .addOption(new Option('--admin-key <key>', 'backend reports: API key of a super-admin').env('EKSO_ADMIN_API_KEY'))
+    .addOption(new Option('--user-key <key>', 'backend reports: API key of a user who is not a super-admin').env('EKSO_USER_API_KEY'))
+    .option('--token-command <cmd>', 'backend reports: shell command printing a fresh token pair')
+    .option('--device-approve-command <cmd>', 'backend reports: shell command approving or denying a device-flow request')
+    .option('--client-id <id>', 'backend reports: OAuth client id (default: the recorded one)')
+    .option('--profile <file>', 'backend reports: JSON overrides of the wire details')
+    .option('--rate <rps>', 'backend reports: request rate cap (default: the recorded one)', parse.bounded('rate'))
+    .option('--concurrency <k>', 'backend reports: most requests in flight (default: the recorded one)', parse.bounded('concurrency'))
+    .option('--timeout <sec>', 'per request (default: the recorded one)', parse.bounded('timeout'))
+    .option('--check-rate-limit', "backend reports: opt in to ERR-04 (bursts past the target's rate limit)")
+    .option('--insecure', 'backend reports: allow http:// to a non-loopback host')
+    .option('--server-cmd <cmd>', 'backend reports: start the target as a process first')
+    .option('--ready-url <url>', 'backend reports: URL that answers once the started target is ready', parse.url)
+    .option('--ready-timeout <sec>', 'backend reports: how long to wait for the started target', parse.bounded('readyTimeout'))
+    .option('--image <image>', 'backend reports: start the target as a container')
+    .option('--image-port <n>', 'backend reports: port the container listens on', parse.bounded('imagePort'))
+    .addOption(new Option('--image-env <K=V>', 'backend reports: environment of the container (repeatable)').argParser(parse.keyValue))
+    .option('--adapter <cmd|path>', 'SDK reports: the adapter (a command or a module path)')
+    .action(async (file: string, raw: Record<string, unknown>, command: Command) =>
       run(async () => {
         const { runReplay } = await import('./replay-command.js');
-        return runReplay(file, raw, io);
+        const typed = new Set(Object.keys(raw).filter((key) => command.getOptionValueSource(key) === 'cli'));
+        return runReplay(file, raw, io, typed);
       }),
     );
 

@@ -132,6 +132,7 @@ export async function runSdkCommand(options: SdkOptions): Promise<number> {
       startedAt,
       finishedAt: new Date(),
       options: {
+        // The same schema replay reads back (src/cli/recorded-options.ts).
         ...(options.adapter ? { adapter: options.adapter } : {}),
         ...(options.mutant ? { mutant: options.mutant } : {}),
         timeout: options.timeout,
@@ -182,10 +183,16 @@ function classifyAdapterError(error: unknown): { kind: 'inconclusive' | 'skip'; 
   return null;
 }
 
-function replayCommand(options: SdkOptions, seed: number, check: ReplayCoordinates): string {
+/** A command line that replays one check the way it ran (defaults left out). */
+export function replayCommand(options: SdkOptions, seed: number, check: ReplayCoordinates): string {
   const args = ['npx', 'ekso-conformance', 'sdk'];
   if (options.adapter) args.push('--adapter', options.adapter);
   if (options.mutant) args.push('--mutant', options.mutant);
+  const policy = policyName(options.policy);
+  if (policy !== 'strict') args.push('--policy', policy);
+  if (options.strict) args.push('--strict');
+  if (options.timeout !== 30) args.push('--timeout', String(options.timeout));
+  if (options.numRuns) args.push('--num-runs', String(options.numRuns));
   args.push('--check', check.id, '--seed', String(seed));
   if (check.path) args.push('--path', check.path);
   if (check.replayPath) args.push('--replay-path', check.replayPath);

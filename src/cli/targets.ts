@@ -96,6 +96,12 @@ export function registerTargetSecrets(options: Pick<ServerTargetOptions, 'server
   }
 }
 
+/** Whether `--image-env NAME=VALUE` carries a secret (a secret-named variable). */
+export function isSecretEnv(name: string, value: string): boolean {
+  const match = new RegExp(SECRET_ASSIGNMENT.source, 'i').exec(`${name}=${value}`);
+  return Boolean(match && match[1] === name && isSecretAssignment(match[1], match[3]!));
+}
+
 export function redactLogLine(line: string, redactor: Redactor): string {
   return redactor.text(line).replace(SECRET_ASSIGNMENT, (match, name: string, sep: string, value: string) => (isSecretAssignment(name, value) ? `${name}${sep}${fingerprint(value)}` : match));
 }
@@ -104,7 +110,8 @@ export function redactLogLine(line: string, redactor: Redactor): string {
 export async function answers(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    await response.arrayBuffer();
+    // The status line is the answer; the body is not read (it could be of any size).
+    await response.body?.cancel().catch(() => undefined);
     return true;
   } catch {
     return false;

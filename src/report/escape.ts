@@ -6,9 +6,10 @@
 
 /**
  * Characters XML 1.0 forbids (C0 controls except tab/LF/CR, lone surrogates, U+FFFE/U+FFFF), plus
- * DEL and C1 controls, which XML allows but which only garble a viewer.
+ * DEL and C1 controls, which XML allows but which only garble a viewer, and the bidi embedding,
+ * override and isolate controls, which would make a viewer show a target's text reordered.
  */
-const UNPRINTABLE = /[^\t\n\r\u0020-\u007E\u00A0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+const UNPRINTABLE = /[^\t\n\r\u0020-\u007E\u00A0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]|[\u202A-\u202E\u2066-\u2069]/gu;
 
 /**
  * Replaces unprintable characters with U+FFFD. Choice: replaced rather than dropped, so that a

@@ -17,12 +17,47 @@ import { cleanText } from './escape.js';
  * `#`, `>`, `-`, `+`, `=`, `1.`.
  */
 export function mdText(value: string, options: { atLineStart?: boolean } = {}): string {
-  const text = oneLine(value)
+  const flat = oneLine(value);
+  // Choice: a URL or an e-mail address in untrusted text becomes a code span. Viewers that
+  // linkify (GitHub, markdown-it, most previews) would make a target's `http://…` a link in the
+  // report; they never linkify inside code spans, and the text stays readable and copyable.
+  let text = '';
+  let last = 0;
+  for (const match of flat.matchAll(LINKIFIABLE)) {
+    const link = trimTrailing(match[0]);
+    text += escapeProse(flat.slice(last, match.index));
+    text += `\`${link}\``;
+    last = match.index + link.length;
+  }
+  text += escapeProse(flat.slice(last));
+  if (!options.atLineStart) return text;
+  return text.replace(/^([#>+=-])/, '\\$1').replace(/^(\d+)([.)])/, '$1\\$2');
+}
+
+/**
+ * What a linkifying viewer would turn into a link: `scheme://…` (any scheme), `www.…`, and
+ * `local@domain.tld`. The match stops at characters a code span or a table cell cannot hold as
+ * they are (backtick, pipe, backslash) and at the usual ends of a URL in prose.
+ */
+const LINKIFIABLE = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s`|\\<>"'[\]{}]*|\bwww\.[^\s`|\\<>"'[\]{}]+|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/gi;
+
+/** Punctuation that ends the sentence rather than the URL ("see http://x/a.", "(at http://x)"). */
+function trimTrailing(link: string): string {
+  let end = link.length;
+  for (;;) {
+    const c = link[end - 1];
+    const open = (link.slice(0, end).match(/\(/g) ?? []).length;
+    const close = (link.slice(0, end).match(/\)/g) ?? []).length;
+    if (c && ('.,;:!?'.includes(c) || (c === ')' && close > open)) && end > 1) end -= 1;
+    else return link.slice(0, end);
+  }
+}
+
+function escapeProse(text: string): string {
+  return text
     .replace(/[\\`*<[\]|~]/g, (c) => `\\${c}`)
     .replace(/_/g, (c, i: number, all: string) => (isWordChar(all[i - 1]) ? c : `\\${c}`))
     .replace(/&(?=#?[A-Za-z0-9]+;)/g, '\\&');
-  if (!options.atLineStart) return text;
-  return text.replace(/^([#>+=-])/, '\\$1').replace(/^(\d+)([.)])/, '$1\\$2');
 }
 
 function isWordChar(c: string | undefined): boolean {

@@ -69,6 +69,8 @@ export interface HttpClientOptions {
   signal?: AbortSignal;
   /** Use this rate limiter instead of a new one (see `sibling`). */
   sharedLimiter?: RateLimiter;
+  /** Name resolution for the connections (the loopback rule of plain-http targets, H-06). */
+  lookup?: typeof import('node:dns').lookup;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -167,7 +169,8 @@ export class HttpClient {
         req.destroy();
         reject(new TransportError(failure, request.url, detail));
       };
-      const req = lib.request(url, { method: request.method, headers, agent }, (res) => {
+      const lookup = this.options.lookup ? { lookup: this.options.lookup } : {};
+      const req = lib.request(url, { method: request.method, headers, agent, ...lookup }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {

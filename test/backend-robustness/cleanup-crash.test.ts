@@ -80,7 +80,7 @@ describe('checks that crash', () => {
       expect(report.cleanup.leaked).toBe(0);
       const listing = await fetch(`${baseUrl}/api/admin/api-key`, { headers: { authorization: `Bearer ${backend.bootstrap.adminKey}` } });
       const keys = (await listing.json()) as Array<{ name: string; revokedAt: string | null }>;
-      const crashKeys = keys.filter((k) => k.name === 'minted by a crashing check');
+      const crashKeys = keys.filter((k) => k.name.startsWith('minted by a crashing check [ekso-conformance '));
       expect(crashKeys.length).toBeGreaterThan(0);
       expect(keys.filter((k) => !k.name.startsWith('bootstrap ') && !k.revokedAt).map((k) => k.name)).toEqual([]);
     } finally {

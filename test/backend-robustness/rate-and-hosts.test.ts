@@ -56,9 +56,9 @@ describe('--rate', () => {
 
   it('off loopback the default is 40 requests per second', { timeout: 120_000 }, async () => {
     const target = await fixture(unauthorized);
-    // An IPv4-mapped address: not loopback by name (so the default cap applies and --insecure is
-    // needed for http://), yet it reaches the fixture on 127.0.0.1.
-    const url = `http://[::ffff:127.0.0.1]:${new URL(target.baseUrl).port}`;
+    // 0.0.0.0: not a loopback address (so the default cap applies and --insecure is needed for
+    // http://), yet Linux connects it to the local host, where the fixture listens.
+    const url = `http://0.0.0.0:${new URL(target.baseUrl).port}`;
     const out = join(dir, 'rate-default');
     const result = await runCli(['--base-url', url, '--insecure', '--check', 'ERR-01,ERR-02', '--num-runs', '40', '--out', out, '--reporter', 'json', '--no-color']);
     expect([0, 1, 4], result.stderr).toContain(result.code);

@@ -135,10 +135,10 @@ describe('plain http:// to a host that is not loopback (H-06)', () => {
   });
 
   it('is refused without --insecure, and no request is sent', async () => {
-    // [::ffff:127.0.0.1] is an IPv4-mapped address: not a loopback name as far as the harness
-    // knows, yet it reaches the fixture on 127.0.0.1 — so a request, if one were sent, would show.
+    // 0.0.0.0 is not a loopback address (the harness refuses it), yet Linux connects it to the
+    // local host, so it reaches the fixture on 127.0.0.1 — a request, if one were sent, would show.
     const port = new URL(fixture.baseUrl).port;
-    const result = await runCli(['--base-url', `http://[::ffff:127.0.0.1]:${port}`, '--out', out]);
+    const result = await runCli(['--base-url', `http://0.0.0.0:${port}`, '--out', out]);
     expectUsageError(result, /refusing plain http:\/\/ .*--insecure/);
     expect(fixture.requests).toHaveLength(0);
     const other = await runCli(['--base-url', 'http://conformance.example.invalid', '--out', out]);
@@ -147,7 +147,7 @@ describe('plain http:// to a host that is not loopback (H-06)', () => {
 
   it('with --insecure the same URL is used (the route above really reaches the fixture)', async () => {
     const port = new URL(fixture.baseUrl).port;
-    const result = await runCli(['--base-url', `http://[::ffff:127.0.0.1]:${port}`, '--insecure', '--check', 'ERR-01', '--num-runs', '1', '--out', out, '--reporter', 'json']);
+    const result = await runCli(['--base-url', `http://0.0.0.0:${port}`, '--insecure', '--check', 'ERR-01', '--num-runs', '1', '--out', out, '--reporter', 'json']);
     expect([1, 3, 4]).toContain(result.code);
     expect(fixture.requests.length).toBeGreaterThan(0);
   });

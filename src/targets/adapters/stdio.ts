@@ -11,11 +11,14 @@
  *   later requests are sent normally (the adapter may recover);
  * - no answer within the timeout → `AdapterTimeoutError` (a late answer is then ignored);
  * - the process exits → `AdapterCrashedError` with the exit code and the stderr tail;
+ * - a line on stdout longer than `maxLineBytes` → a protocol fault as above (the line is never
+ *   held whole: an adapter printing hundreds of megabytes on one line cannot exhaust the harness);
+ *   a stderr line longer than `STDERR_MAX_LINE_BYTES` is cut in the stderr tail;
  * - a JSON-RPC error answer → `AdapterRpcError` with the adapter's code.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { BoundedLines } from './lines.js';
 import {
   AdapterRpcError,
   CAPABILITY_OF,
@@ -48,10 +51,19 @@ export interface StdioAdapterOptions {
    * as `AdapterCrashedError` with that exit code.
    */
   startTimeoutMs?: number;
+  /** Longest line accepted on stdout (one JSON-RPC message), default `DEFAULT_MAX_LINE_BYTES`. */
+  maxLineBytes?: number;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_START_TIMEOUT_MS = 30_000;
+/**
+ * Choice: 4 MiB per message, as for a response body from a backend (src/targets/http.ts); the
+ * protocol's largest messages (call outcomes with a body) are far smaller.
+ */
+export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
+/** stderr lines are kept for the tail (2000 characters each); longer ones are not even scanned whole. */
+const STDERR_MAX_LINE_BYTES = 64 * 1024;
 const STDERR_TAIL_LINES = 50;
 const MAX_FAULTS = 100;
 /** How long after the process exits we wait for the rest of its stdout before failing pending requests. */
@@ -138,6 +150,7 @@ export class StdioAdapter implements SdkAdapter {
     readonly command: string,
     private readonly requestTimeoutMs: number,
     private readonly startTimeoutMs: number,
+    maxLineBytes: number,
   ) {
     const pgid = child.pid!;
     liveGroups.add(pgid);
@@ -155,17 +168,27 @@ export class StdioAdapter implements SdkAdapter {
     // Writing to a dead adapter raises EPIPE here; the exit handler reports the crash.
     child.stdin.on('error', () => undefined);
 
-    const out = createInterface({ input: child.stdout, crlfDelay: Infinity });
-    out.on('line', (line) => this.onStdoutLine(line));
-    out.on('close', () => {
+    const out = new BoundedLines(maxLineBytes, {
+      line: (line) => this.onStdoutLine(line),
+      // The content is not quoted: it may hold a secret, and this message goes into reports.
+      overlong: (_head, bytes) => this.streamFault(`adapter wrote a line of more than ${maxLineBytes} bytes on stdout (${bytes} bytes so far, dropped); one protocol message must stay under that`),
+    });
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stdout.on('close', () => {
+      out.end();
       this.stdoutClosed = true;
       if (this.exitInfo) this.finalize();
     });
-    const err = createInterface({ input: child.stderr, crlfDelay: Infinity });
-    err.on('line', (line) => {
-      this.stderrLines.push(line.length > 2000 ? `${line.slice(0, 2000)}…` : line);
+    const keepStderr = (line: string) => {
+      this.stderrLines.push(line);
       if (this.stderrLines.length > STDERR_TAIL_LINES) this.stderrLines.shift();
+    };
+    const err = new BoundedLines(STDERR_MAX_LINE_BYTES, {
+      line: (line) => keepStderr(line.length > 2000 ? `${line.slice(0, 2000)}…` : line),
+      overlong: (head) => keepStderr(`${head.slice(0, 2000)}… (a line of more than ${STDERR_MAX_LINE_BYTES} bytes, cut)`),
     });
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.stderr.on('close', () => err.end());
   }
 
   /** Spawns `command` through the shell, detached into its own process group. */
@@ -186,7 +209,13 @@ export class StdioAdapter implements SdkAdapter {
       child.once('spawn', () => resolveSpawn());
       child.once('error', (error) => rejectSpawn(new AdapterLoadError(`could not start adapter "${command}": ${error.message}`)));
     });
-    return new StdioAdapter(child, command, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    return new StdioAdapter(
+      child,
+      command,
+      options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    );
   }
 
   get pid(): number | undefined {

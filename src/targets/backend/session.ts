@@ -9,7 +9,7 @@ import { Inconclusive, Skip } from '../../engine/outcomes.js';
 import type { Redactor } from '../../engine/redact.js';
 import type { Policy } from '../../model/policy.js';
 import { ClockHookResponse, MintResponse, parseWire } from '../../spec/wire.js';
-import type { HttpResponse } from '../http.js';
+import { ForeignHostError, TransportError, type HttpResponse } from '../http.js';
 import { bearer, type BackendDriver, type Credential, type Marker, type UserRole } from './driver.js';
 import type { DeviceApprover, TokenPair, TokenSources } from './token-sources.js';
 
@@ -68,10 +68,25 @@ export class BackendSession {
     return bearer(identity.key);
   }
 
-  /** Mints with the given identity's key; any key the target creates goes into the ledger. */
+  /**
+   * Mints with the given identity's key; any key the target creates goes into the ledger. The
+   * name carries the run's tag (`ledger.keyName`), so that a key whose mint got no answer — or a
+   * key created by a refused mint — is still found in the listing at the end and revoked.
+   */
   async mintKey(by: UserRole | Credential, body: unknown): Promise<HttpResponse> {
     const credential = typeof by === 'string' ? this.credentialOf(by) : by;
-    const response = await this.driver.mintKey(credential, body);
+    const named = withTaggedName(body, this.ledger);
+    const answered = this.ledger.mintSent();
+    let response: HttpResponse;
+    try {
+      response = await this.driver.mintKey(credential, named);
+    } catch (error) {
+      // Only a mint that may have reached the target stays unanswered: one refused before it
+      // was sent (another origin, or the run already stopped) created nothing.
+      if (error instanceof ForeignHostError || (error instanceof TransportError && error.failure === 'aborted' && / not sent$/.test(error.message))) answered();
+      throw error;
+    }
+    answered();
     if (response.status >= 200 && response.status < 300) {
       const minted = parseWire(MintResponse, response.json);
       if (minted.ok) {
@@ -123,4 +138,11 @@ export class BackendSession {
   targetNow(): number {
     return Date.now() + this.clockOffset;
   }
+}
+
+/** The mint body with its name tagged for this run (a body without a string name is sent as it is). */
+function withTaggedName(body: unknown, ledger: CleanupLedger): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const name = (body as { name?: unknown }).name;
+  return typeof name === 'string' ? { ...body, name: ledger.keyName(name) } : body;
 }

@@ -98,6 +98,7 @@ export class CommandTokenSource implements TokenSource {
     if (result.code !== 0) {
       throw new Inconclusive(`--token-command exited ${result.code}: ${this.redactor.text(lastLines(result.stderr) || '(no stderr)')}`);
     }
+    if (result.overlongLastLine) throw new Inconclusive(`--token-command ${result.overlongLastLine}`);
     let json: unknown;
     try {
       json = JSON.parse(result.stdout.trim().split(/\r?\n/).pop() ?? '');

@@ -128,6 +128,9 @@ interface Family {
 
 const b64 = () => randomBytes(32).toString('base64url');
 
+/** The largest request body the model server reads (an SDK's token and API requests are tiny). */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
 export class ModelServer {
   readonly requests: RecordedRequest[] = [];
   private readonly families = new Map<string, Family>();
@@ -373,8 +376,20 @@ export class ModelServer {
   async listen(): Promise<string> {
     const server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
+      let size = 0;
+      let tooLarge = false;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (tooLarge) return;
+        if (size <= MAX_REQUEST_BYTES) return void chunks.push(c);
+        // An SDK request is never this large: answered 413 and not held (nor recorded) whole.
+        tooLarge = true;
+        chunks.length = 0;
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+        res.end(JSON.stringify({ message: `request body over ${MAX_REQUEST_BYTES} bytes` }), () => req.socket.destroy());
+      });
       req.on('end', () => {
+        if (tooLarge) return;
         const url = `http://${req.headers.host ?? '127.0.0.1'}${req.url ?? '/'}`;
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;

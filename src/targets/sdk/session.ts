@@ -23,6 +23,7 @@ import {
   type TokensRefreshedParams,
 } from '../../spec/adapter-protocol.js';
 import { loadInProcessAdapter } from '../adapters/in-process.js';
+import { AdapterTimeoutError } from '../adapters/errors.js';
 import { StdioAdapter } from '../adapters/stdio.js';
 import { HarnessClock, ModelServer, type IssuedTokens } from './model-server.js';
 
@@ -111,7 +112,9 @@ export class SdkSession {
         transport = loaded.acceptsInjection ? 'scheduled' : 'http';
         description = `in-process adapter ${source.path}`;
       } else {
-        stdio = await StdioAdapter.start(source.command, { requestTimeoutMs: options.timeoutMs * 1000 });
+        // `sdk --timeout` bounds every request, `initialize` included (it also covers the
+        // adapter's boot: an adapter that needs longer to start needs a larger --timeout).
+        stdio = await StdioAdapter.start(source.command, { requestTimeoutMs: options.timeoutMs * 1000, startTimeoutMs: options.timeoutMs * 1000 });
         adapter = stdio;
         description = `stdio adapter: ${source.command}`;
       }
@@ -121,7 +124,10 @@ export class SdkSession {
     }
     if (transport === 'scheduled') clock.freeze();
     try {
-      const init = await adapter.initialize({ protocolVersion: PROTOCOL_VERSION });
+      // A stdio adapter times its own requests; an in-process one gets the same bound here.
+      const init = stdio
+        ? await adapter.initialize({ protocolVersion: PROTOCOL_VERSION })
+        : await withTimeout(adapter.initialize({ protocolVersion: PROTOCOL_VERSION }), 'initialize', options.timeoutMs * 1000);
       session = new SdkSession(adapter, init.capabilities, { name: init.name, version: init.version }, server, clock, transport, description, redactor, stdio, Math.min(5_000, options.timeoutMs * 1000), !stdio);
       return session;
     } catch (error) {
@@ -232,4 +238,13 @@ export class SdkSession {
     await this.stdio?.kill();
     await this.server.close();
   }
+}
+
+/** Rejects with `AdapterTimeoutError` when `promise` has not settled within `ms`. */
+function withTimeout<T>(promise: Promise<T>, method: string, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AdapterTimeoutError(method, ms)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
