@@ -193,10 +193,11 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
     .description('the requirements and the checks that cover them')
     .option('--json', 'machine-readable', false)
     .option('--mutants', 'the mutant catalogue and the requirement each breaks', false)
+    .option('--markdown', 'the catalog as Markdown (docs/requirements.md)', false)
     .action(async (raw: Record<string, unknown>) =>
       run(async () => {
         const { runList } = await import('./list-command.js');
-        return runList({ json: Boolean(raw.json), mutants: Boolean(raw.mutants) }, io);
+        return runList({ json: Boolean(raw.json), mutants: Boolean(raw.mutants), markdown: Boolean(raw.markdown) }, io);
       }),
     );
 
