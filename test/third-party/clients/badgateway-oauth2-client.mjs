@@ -3,11 +3,10 @@
 // refreshes a token that has expired before sending, and on a 401 refreshes (one refresh in
 // flight at a time) and retries once. `storeToken` is its "the token changed" hook: it raises
 // tokensRefreshed. `getNewToken` returns null: a harness cannot log in again interactively.
-import { createRequire } from 'node:module';
 import { OAuth2Client, OAuth2Fetch } from '@badgateway/oauth2-client';
-import { observingFetch, outcomeOfError, outcomeOfResponse, protocolAdapter, timeoutSignal } from './glue.mjs';
+import { observingFetch, outcomeOfError, outcomeOfResponse, protocolAdapter, timeoutSignal, packageVersion } from './glue.mjs';
 
-const version = createRequire(import.meta.url)('@badgateway/oauth2-client/package.json').version;
+const version = packageVersion('@badgateway/oauth2-client');
 
 export function createAdapter() {
   return protocolAdapter({

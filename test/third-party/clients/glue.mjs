@@ -15,6 +15,10 @@
 // skipped) and `createAdapter()` takes no options: the harness talks to them over loopback HTTP
 // in real time.
 
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
 const RPC_INVALID_PARAMS = -32602;
 
 export function rpcError(code, message) {
@@ -142,4 +146,16 @@ export function protocolAdapter(library) {
       listeners.push(listener);
     },
   };
+}
+
+/** The installed version of a package (read from its package.json, whatever its `exports`). */
+export function packageVersion(name) {
+  const require = createRequire(import.meta.url);
+  let dir = dirname(require.resolve(name));
+  while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== name) {
+    const up = dirname(dir);
+    if (up === dir) return 'unknown';
+    dir = up;
+  }
+  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
 }

@@ -4,11 +4,10 @@
 // header). simple-oauth2 only talks to the token endpoint; API requests are the application's,
 // here Node's fetch with `Authorization: Bearer <access_token>`. Each successful refresh is
 // reported as tokensRefreshed, as an application persisting its token would.
-import { createRequire } from 'node:module';
 import { AuthorizationCode } from 'simple-oauth2';
-import { outcomeOfError, outcomeOfResponse, protocolAdapter, timeoutSignal } from './glue.mjs';
+import { outcomeOfError, outcomeOfResponse, protocolAdapter, timeoutSignal, packageVersion } from './glue.mjs';
 
-const version = createRequire(import.meta.url)('simple-oauth2/package.json').version;
+const version = packageVersion('simple-oauth2');
 
 export function createAdapter() {
   return protocolAdapter({
