@@ -41,6 +41,7 @@ export const TARGETS = [
     expected: {
       'DF-01': { status: 'failed', why: 'the device authorization response has no `interval` (RFC 8628 §3.2 makes it optional, default 5 s; Ekso\'s DF-01 requires it)' },
       'DF-03': { status: 'inconclusive', why: 'df.expired stops on the DF-01 failure before it can look at expired_token (a masking the harness has yet to remove)' },
+      'ERR-01': { status: 'failed', why: 'the userinfo endpoint answers 400 `invalid_request` to a malformed or non-Bearer Authorization header (`Bearer` alone, `Basic …`): RFC 6750 §3.1\'s advice; Ekso\'s ERR-01 demands 401' },
     },
   },
   {
@@ -54,7 +55,10 @@ export const TARGETS = [
     args: ['--token-command', 'servers/node-oauth2-server/token-command.sh', '--profile', 'servers/node-oauth2-server/profile.json'],
     expected: {
       'RT-04': { status: 'failed', why: 'a replayed refresh token is just unknown (`revokeToken` deleted it): the family\'s newest refresh token keeps working — the library has no family or replay detection' },
-      'RT-05': { status: 'inconclusive', why: 'the checks covering it stop on the RT-04 failure (after a replay nothing is revoked, so RT-05 would fail too)' },
+      'RT-05': {
+        status: 'inconclusive',
+        why: 'the checks covering it stop on the RT-04 failure, though after a replay nothing is revoked (RT-05 is violated); with fewer runs the harness even reports it passed (harness bug, reported)',
+      },
       'ERR-01': { status: 'failed', why: 'a malformed `Authorization: Bearer` header is answered 400 `invalid_request` (RFC 6750 §3.1\'s advice; Ekso\'s ERR-01 demands 401)' },
     },
   },
@@ -87,6 +91,11 @@ export const TARGETS = [
     title: '@badgateway/oauth2-client: OAuth2Client + OAuth2Fetch wrapper',
     adapter: 'clients/badgateway-oauth2-client.mjs',
     expected: {
+      'SDK-06': {
+        status: 'failed',
+        flaky: true,
+        why: 'OAuth2Fetch shares a refresh only while one is in flight: a 401 for a request sent with the old token that comes back after that refresh finished starts a second refresh instead of using the rotated token (timing-dependent: not every seed sees it)',
+      },
       'SDK-10': { status: 'failed', why: 'after `invalid_grant` OAuth2Fetch keeps the old token (it only logs "refresh token not accepted") and the next call refreshes with the refused token again' },
     },
   },
@@ -210,7 +219,8 @@ export function differences(target, report) {
     // A narrowed run (--check) says nothing about what it did not select.
     if (r.status === 'skipped' && /^not selected by --check/.test(r.reason ?? '')) continue;
     if (expected) {
-      if (r.status !== expected.status) problems.push(`${r.id}: ${r.status}, established ${expected.status} (${r.reason ?? ''})`);
+      // A verdict that depends on real concurrency's timing may pass on a seed that misses the race.
+      if (r.status !== expected.status && !(expected.flaky && r.status === 'passed')) problems.push(`${r.id}: ${r.status}, established ${expected.status} (${r.reason ?? ''})`);
     } else if (r.status !== 'passed' && r.status !== 'skipped') {
       problems.push(`${r.id}: ${r.status} — not established for this target (${r.reason ?? ''})`);
     }
