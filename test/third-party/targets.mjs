@@ -20,9 +20,6 @@ function installedVersion(name) {
   return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
 }
 
-/** Requirements that need what an OAuth server without the Ekso API cannot give. */
-const NO_EKSO_API = 'no Ekso API keys, marker gate or clock hook: skipped with the harness\'s reason';
-
 /**
  * `expected`: requirement → { status, why } for every verdict that is not `passed` or a `skipped`
  * whose reason the harness gives (those are listed by the table as they come). A verdict outside
@@ -233,4 +230,3 @@ export function sideOf(id) {
   return id.startsWith('SDK-') || id.startsWith('STORE-') ? 'sdk' : id.startsWith('H-') ? 'harness' : 'backend';
 }
 
-export { NO_EKSO_API };
