@@ -37,7 +37,9 @@ function notes(side) {
     const nonPass = report.requirements.filter((r) => sideOf(r.id) === side && (r.status === 'failed' || r.status === 'inconclusive'));
     lines.push(`* **${target.package} ${versionOf(target)}** — ${target.title}.`);
     for (const r of nonPass) {
-      const why = target.expected[r.id]?.status === r.status ? target.expected[r.id].why : `not yet explained: ${(r.reason ?? '').replace(/\|/g, '/').slice(0, 200)}`;
+      const expected = target.expected[r.id];
+      const known = expected && [expected.status, ...(expected.accept ?? [])].includes(r.status);
+      const why = known ? expected.why : `not yet explained: ${(r.reason ?? '').replace(/\|/g, '/').slice(0, 200)}`;
       lines.push(`  * ${r.id} ${r.status}: ${why}`);
     }
     for (const u of unexplained) if (!nonPass.some((r) => u.startsWith(`${r.id}:`))) lines.push(`  * differs from the established verdicts: ${u.slice(0, 200)}`);

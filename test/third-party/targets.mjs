@@ -74,7 +74,13 @@ export const TARGETS = [
       'RT-04': { status: 'inconclusive', why: 'stopped on RT-01; a replay inside the reuse window returns the successor already issued, and after it (retention 0) the old token is merely unknown: no family revocation' },
       'RT-05': { status: 'inconclusive', why: 'stopped on RT-01' },
       'RT-06': { status: 'inconclusive', why: 'stopped on RT-01' },
-      'RT-07': { status: 'inconclusive', why: 'stopped on RT-01' },
+      'RT-07': {
+        status: 'inconclusive',
+        // Harness bug (reported): rt.concurrent parses a burst's successes as RT-07, so on seeds
+        // whose first case is a burst the missing token_type is charged to RT-07.
+        accept: ['failed'],
+        why: 'stopped on RT-01 — or, on some seeds, wrongly failed: rt.concurrent charges the missing token_type of a burst\'s answers to RT-07 (harness bug, reported)',
+      },
       'RT-08': { status: 'inconclusive', why: 'stopped on RT-01; the refresh grant never looks at client_id' },
       'RT-11': { status: 'inconclusive', why: 'stopped on RT-01 (the token responses have no Cache-Control)' },
     },
@@ -217,7 +223,8 @@ export function differences(target, report) {
     if (r.status === 'skipped' && /^not selected by --check/.test(r.reason ?? '')) continue;
     if (expected) {
       // A verdict that depends on real concurrency's timing may pass on a seed that misses the race.
-      if (r.status !== expected.status && !(expected.flaky && r.status === 'passed')) problems.push(`${r.id}: ${r.status}, established ${expected.status} (${r.reason ?? ''})`);
+      const accepted = [expected.status, ...(expected.accept ?? []), ...(expected.flaky ? ['passed'] : [])];
+      if (!accepted.includes(r.status)) problems.push(`${r.id}: ${r.status}, established ${expected.status} (${r.reason ?? ''})`);
     } else if (r.status !== 'passed' && r.status !== 'skipped') {
       problems.push(`${r.id}: ${r.status} — not established for this target (${r.reason ?? ''})`);
     }
