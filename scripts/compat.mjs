@@ -42,6 +42,10 @@ function notes(side) {
       const why = known ? expected.why : `not yet explained: ${(r.reason ?? '').replace(/\|/g, '/').slice(0, 200)}`;
       lines.push(`  * ${r.id} ${r.status}: ${why}`);
     }
+    // A timing-dependent failure (real concurrency) that this run's race did not hit.
+    for (const r of report.requirements.filter((q) => sideOf(q.id) === side && q.status === 'passed' && target.expected[q.id]?.flaky)) {
+      lines.push(`  * ${r.id} passed in this run; other seeds fail it: ${target.expected[r.id].why}`);
+    }
     for (const u of unexplained) if (!nonPass.some((r) => u.startsWith(`${r.id}:`))) lines.push(`  * differs from the established verdicts: ${u.slice(0, 200)}`);
   }
   return lines.join('\n');
