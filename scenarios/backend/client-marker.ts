@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import type { CheckContext, CheckDefinition } from '../../src/engine/check.js';
 import { fieldDescription } from '../../src/engine/data.js';
-import { Inconclusive, Violation } from '../../src/engine/outcomes.js';
+import { Inconclusive, Skip, Violation } from '../../src/engine/outcomes.js';
 import { modelProperty, property } from '../../src/engine/properties.js';
 import { MarkerGateModel, gateRequirement, mayUpdateSystemFieldMetadata, type Caller, type ClientMarker } from '../../src/model/marker-gate.js';
 import { bearer, type Credential } from '../../src/targets/backend/driver.js';
@@ -59,6 +59,15 @@ class MarkedCaller {
 async function coreListFields(session: BackendSession, credential: Credential, ctx: CheckContext): Promise<Field[]> {
   const response = await session.driver.fields(credential);
   ctx.step(`read the fields → ${response.status}`);
+  // Choice: a 404 to an authenticated read means the target has no field collection at that path
+  // (an OAuth server that is not an Ekso API): the marker gate cannot be observed there, which is
+  // a configuration to name, not a behaviour to judge.
+  if (response.status === 404) {
+    throw new Skip(
+      `the target has no field collection at GET ${session.driver.profile.fieldsPath ?? '/api/field'} (404), so the client-marker gate cannot be observed: ` +
+        'set the profile keys fieldsPath, fieldUpdatePath and fieldDataPath to the target\'s',
+    );
+  }
   const parsed = parseWire(FieldCollection, response.json);
   if (response.status !== 200 || !parsed.ok) {
     throw new Inconclusive(`GET ${session.driver.profile.fieldsPath ?? '/api/field'} did not give a field collection: ${parsed.ok ? '' : parsed.error} ${describe(session, response)}`);

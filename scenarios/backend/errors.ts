@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import type { CheckContext, CheckDefinition } from '../../src/engine/check.js';
 import { sleep } from '../../src/engine/limits.js';
-import { Violation, expectThat } from '../../src/engine/outcomes.js';
+import { Inconclusive, Skip, Violation, expectThat } from '../../src/engine/outcomes.js';
 import { property } from '../../src/engine/properties.js';
 import { bearer, NO_CREDENTIAL, type Credential } from '../../src/targets/backend/driver.js';
 import type { BackendSession } from '../../src/targets/backend/session.js';
@@ -77,14 +77,56 @@ async function fetchMaterial(session: BackendSession): Promise<{ accessToken: st
   return { accessToken, apiKey: session.identities.admin?.key ?? null };
 }
 
+const present = new WeakMap<BackendSession, Promise<Array<(typeof PROTECTED)[number]>>>();
+
+/**
+ * The protected endpoints this target really has. Choice: an endpoint that answers 404 to a valid
+ * credential (the admin key where one was given, else a family's access token) does not exist on
+ * this target (an OAuth server with no Ekso API, a profile probe elsewhere): knocking on it with
+ * bad credentials says nothing about ERR-01, so runs drawn for it knock on a present one instead.
+ * Without any valid credential every endpoint is taken as present.
+ */
+function presentEndpoints(session: BackendSession): Promise<Array<(typeof PROTECTED)[number]>> {
+  let pending = present.get(session);
+  if (!pending) {
+    pending = (async () => {
+      const real = await realMaterial(session);
+      const valid = real.apiKey ?? real.accessToken;
+      if (!valid) return [...PROTECTED];
+      const found: Array<(typeof PROTECTED)[number]> = [];
+      for (const where of PROTECTED) {
+        const credential = bearer(where === 'probe' ? (real.accessToken ?? valid) : valid);
+        if ((await knock(session, where, credential)).status !== 404) found.push(where);
+      }
+      return found;
+    })();
+    pending.catch(() => present.delete(session));
+    present.set(session, pending);
+  }
+  return pending;
+}
+
+/** The endpoint to knock on: the drawn one when the target has it, else a present one. */
+async function knockable(session: BackendSession, drawn: (typeof PROTECTED)[number], ctx: CheckContext): Promise<(typeof PROTECTED)[number]> {
+  const found = await presentEndpoints(session);
+  if (!found.length) {
+    throw new Skip('no protected endpoint found: every one answered 404 to a valid credential; set the profile key probe to a protected endpoint of the target');
+  }
+  if (found.includes(drawn)) return drawn;
+  const instead = found[PROTECTED.indexOf(drawn) % found.length]!;
+  ctx.step(`${drawn}: 404 with a valid credential (the target has no such endpoint), ${instead} instead`);
+  return instead;
+}
+
 const unauthenticated: Check = {
   id: 'err.unauthenticated',
   title: 'Protected endpoints answer 401 to missing, malformed, unknown, truncated, tampered, foreign-signed and unsigned credentials',
   requirements: ['ERR-01'],
   defaultRuns: 25,
   property: (session, ctx) =>
-    property(ctx, fc.tuple(BAD_CREDENTIALS, fc.constantFrom(...PROTECTED)), async ([bad, where]) => {
+    property(ctx, fc.tuple(BAD_CREDENTIALS, fc.constantFrom(...PROTECTED)), async ([bad, drawn]) => {
       const credential = bad.make(await realMaterial(session));
+      const where = await knockable(session, drawn, ctx);
       const response = await knock(session, where, credential);
       ctx.step(`${where} with ${bad.label} → ${response.status}`);
       if (response.status !== 401) {
@@ -118,20 +160,47 @@ function presentedKind(credential: Credential): 'token' | 'none' | 'ambiguous' {
   return /^Bearer\s+[A-Za-z0-9\-._~+/]+=*$/i.test(value) ? 'token' : 'ambiguous';
 }
 
+/**
+ * Unambiguous bad credentials a challenge can always be judged on: none at all (no error code
+ * expected) and an unknown bearer token (`invalid_token` expected).
+ */
+const FALLBACK_CREDENTIALS: readonly BadCredential[] = [
+  { label: 'no credentials', presented: false, make: () => NO_CREDENTIAL },
+  { label: 'an unknown bearer token', presented: true, make: () => bearer('ekso-conformance-unknown-token-0123456789abcdef') },
+];
+
 const wwwAuthenticate: Check = {
   id: 'err.www-authenticate',
   title: '401 responses carry WWW-Authenticate: Bearer, with error="invalid_token" only when a credential was presented',
   requirements: ['ERR-02'],
   defaultRuns: 10,
   property: (session, ctx) =>
-    property(ctx, fc.tuple(BAD_CREDENTIALS, fc.constantFrom(...PROTECTED)), async ([bad, where]) => {
-      const credential = bad.make(await realMaterial(session));
-      const response = await knock(session, where, credential);
+    property(ctx, fc.tuple(BAD_CREDENTIALS, fc.constantFrom(...PROTECTED)), async ([drawn, drawnWhere]) => {
+      const material = await realMaterial(session);
+      const where = await knockable(session, drawnWhere, ctx);
+      // Choice: a credential not answered 401 (a 400 invalid_request for a malformed header, which
+      // RFC 6750 §3.1 allows; a 2xx, which is ERR-01's business) has no challenge to judge; the
+      // run then judges the 401 of an unambiguous bad credential instead, so that one such answer
+      // does not leave ERR-02 undecided. Only a target that answers none of them with 401 does.
+      let bad = drawn;
+      let credential = bad.make(material);
+      let response = await knock(session, where, credential);
+      const notJudged: string[] = [];
+      for (const fallback of FALLBACK_CREDENTIALS) {
+        if (response.status === 401) break;
+        notJudged.push(`${bad.label} → ${response.status}`);
+        ctx.step(`${where} with ${bad.label} → ${response.status}: no challenge to judge, ${fallback.label} instead`);
+        bad = fallback;
+        credential = bad.make(material);
+        response = await knock(session, where, credential);
+      }
       ctx.step(`${where} with ${bad.label} → ${response.status}, WWW-Authenticate: ${response.headers['www-authenticate'] ?? '(none)'}`);
-      // Not a 401: ERR-01's violation, whichever check sees it. There is no challenge to judge
-      // here, so this run says nothing about ERR-02 (never a vacuous pass); once ERR-01 is known,
-      // such runs are set aside and the other credentials still judge ERR-02.
-      if (response.status !== 401) throw new Violation('ERR-01', '401', describe(session, response), `${bad.label} was not refused with 401`);
+      // No 401 at all, not even for the unambiguous fallbacks: ERR-01's violation, whichever check
+      // sees it. There is no challenge to judge, so this run says nothing about ERR-02 (never a
+      // vacuous pass); once ERR-01 is known such runs are set aside and the others judge ERR-02.
+      if (response.status !== 401) {
+        throw new Violation('ERR-01', '401', `${[...notJudged, `${bad.label} → ${response.status}`].join('; ')}`, `${bad.label} was not refused with 401`);
+      }
       const presented = presentedKind(credential);
       const problem = challengeProblem(response.headers['www-authenticate'], presented);
       const expected = { token: 'WWW-Authenticate: Bearer …, error="invalid_token"', none: 'WWW-Authenticate: Bearer (no error code)', ambiguous: 'WWW-Authenticate: Bearer' }[presented];

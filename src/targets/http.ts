@@ -71,16 +71,35 @@ export interface HttpClientOptions {
   sharedLimiter?: RateLimiter;
   /** Name resolution for the connections (the loopback rule of plain-http targets, H-06). */
   lookup?: typeof import('node:dns').lookup;
+  /**
+   * A pooled keep-alive connection idle for longer than this is closed rather than reused (ms,
+   * default 1000). Servers close idle connections on their own schedule (Node's default
+   * `keepAliveTimeout` is 5 s, others are shorter and not all announce it): a request written on
+   * a connection the server is closing dies with "socket hang up" before any answer.
+   */
+  maxIdleSocketMs?: number;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const MAX_RECORDED_BODY = 4000;
+const DEFAULT_MAX_IDLE_SOCKET_MS = 1000;
+
+/**
+ * A request that failed on a reused keep-alive connection before any byte of an answer came
+ * back: the server closed that idle connection as the request was written (the keep-alive race),
+ * so the request never reached it. Retried once on a fresh connection.
+ */
+class StaleConnectionError extends Error {
+  constructor(readonly failure: TransportError) {
+    super(failure.message);
+  }
+}
 
 export class HttpClient {
   readonly limiter: RateLimiter;
   private readonly semaphore: Semaphore;
   private readonly origins: Set<string>;
-  private readonly agents = { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) };
+  private readonly agents: { http: http.Agent; https: https.Agent };
   /** Where exchanges go; the check runner points it at the current execution. */
   sink: ExchangeSink = DISCARD;
   requestCount = 0;
@@ -89,6 +108,10 @@ export class HttpClient {
     this.limiter = options.sharedLimiter ?? new RateLimiter(options.ratePerSecond ?? null);
     this.semaphore = new Semaphore(options.concurrency ?? 8);
     this.origins = new Set([...options.allowedOrigins].map((o) => new URL(o).origin));
+    // `timeout` of a keep-alive agent closes a pooled socket once it has been idle that long
+    // (Node shortens it further when the server announces `Keep-Alive: timeout=N`).
+    const pool = { keepAlive: true, maxSockets: 64, timeout: options.maxIdleSocketMs ?? DEFAULT_MAX_IDLE_SOCKET_MS };
+    this.agents = { http: new http.Agent(pool), https: new https.Agent(pool) };
   }
 
   allowOrigin(origin: string): void {
@@ -134,13 +157,26 @@ export class HttpClient {
       if (!request.unthrottled) await this.limiter.take();
       if (this.options.signal?.aborted) throw new TransportError('aborted', request.url, 'the run was stopped (Ctrl-C or --max-time); not sent');
       this.requestCount += 1;
-      const started = Date.now();
+      let started = Date.now();
       try {
-        const response = await this.transmit(url, request);
+        let response: HttpResponse;
+        try {
+          response = await this.transmit(url, request);
+        } catch (error) {
+          if (!(error instanceof StaleConnectionError)) throw error;
+          // Choice: one retry, on a fresh connection, and only for a failure that provably came
+          // before the target answered anything on a connection it was closing. Both attempts
+          // are in the transcript; the checks see only the retry's answer, the one the target
+          // gave (the dead attempt never reached it, so it is no presentation of a token).
+          this.record(request, started, undefined, error.failure, 'on a reused keep-alive connection the target was closing; retried once on a fresh connection');
+          this.requestCount += 1;
+          started = Date.now();
+          response = await this.transmit(url, { ...request, freshConnection: true });
+        }
         this.record(request, started, response);
         return response;
       } catch (error) {
-        const failure = error instanceof TransportError ? error : new TransportError('other', request.url, String(error));
+        const failure = error instanceof TransportError ? error : error instanceof StaleConnectionError ? error.failure : new TransportError('other', request.url, String(error));
         this.record(request, started, undefined, failure);
         throw failure;
       }
@@ -161,16 +197,20 @@ export class HttpClient {
     return new Promise<HttpResponse>((resolve, reject) => {
       const onAbort = () => fail('aborted', 'the run was stopped (Ctrl-C or --max-time) while waiting for the answer');
       let settled = false;
-      const fail = (failure: TransportFailure, detail: string) => {
+      /** Whether any byte of an answer arrived (then a failure is never the keep-alive race). */
+      let answered = false;
+      const fail = (failure: TransportFailure, detail: string, stale = false) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         req.destroy();
-        reject(new TransportError(failure, request.url, detail));
+        const error = new TransportError(failure, request.url, detail);
+        reject(stale ? new StaleConnectionError(error) : error);
       };
       const lookup = this.options.lookup ? { lookup: this.options.lookup } : {};
       const req = lib.request(url, { method: request.method, headers, agent, ...lookup }, (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
@@ -203,13 +243,20 @@ export class HttpClient {
       const timer = setTimeout(() => fail('timeout', `no complete answer within ${timeoutMs} ms`), timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted) onAbort();
-      req.on('error', (err) => fail(classify(err), err.message));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const failure = classify(err);
+        // The keep-alive race: a pooled connection closed by the target as this request was
+        // written fails with a reset or "socket hang up" before any answer.
+        fail(failure, err.message, failure === 'reset' && req.reusedSocket && !answered && !signal?.aborted);
+      });
+      // A response's first byte (its status line) counts as an answer too, before headers end.
+      req.once('socket', (socket) => socket.once('data', () => (answered = true)));
       if (request.body !== undefined) req.write(request.body);
       req.end();
     });
   }
 
-  private record(request: HttpRequest, started: number, response?: HttpResponse, error?: TransportError): void {
+  private record(request: HttpRequest, started: number, response?: HttpResponse, error?: TransportError, note?: string): void {
     const r = this.options.redactor;
     harvestSecrets(r, request, response);
     const finished = Date.now();
@@ -224,7 +271,7 @@ export class HttpClient {
       ...(response
         ? { response: { status: response.status, headers: redactHeaders(r, response.headers), body: clip(redactBody(r, response.text)) } }
         : {}),
-      ...(error ? { error: r.text(error.message) } : {}),
+      ...(error ? { error: r.text(note ? `${error.message} (${note})` : error.message) } : {}),
       durationMs: finished - started,
     }));
   }
