@@ -148,6 +148,10 @@ class RefreshCommand implements fc.AsyncCommand<TokenFamiliesModel, FamiliesReal
     if (!prediction.allowed.includes(outcome)) {
       throw new Violation(prediction.requirement, expected, describe(real.session, response), `${label}: ${prediction.because}, yet it was ${outcome}`);
     }
+    // A prediction that allowed one outcome only judged its requirement, and the target met it; a
+    // rotation also exercised RT-01's shape and novelty.
+    if (prediction.allowed.length === 1) real.ctx.exercised(prediction.requirement);
+    if (outcome === 'rotated') real.ctx.exercised('RT-01');
     if (outcome === 'rejected' && prediction.allowed.length === 1) {
       // The refusal itself must be the one the requirement names (400 invalid_grant).
       expectOAuthError(real.session, response, ['invalid_grant'], prediction.requirement, `${label} was refused, but not with invalid_grant`);
@@ -200,6 +204,7 @@ class UseAccessCommand implements fc.AsyncCommand<TokenFamiliesModel, FamiliesRe
     if (!prediction.allowed.includes(outcome)) {
       throw new Violation(prediction.requirement, outcome === 'accepted' ? '401' : '2xx', describe(real.session, response), `${prediction.because}, yet the access token was ${outcome}`);
     }
+    if (prediction.allowed.length === 1) real.ctx.exercised(prediction.requirement);
   }
   toString(): string {
     return `useAccess(family ${this.pick}, ${this.back === 0 ? 'newest' : `${this.back} back`})`;
@@ -228,6 +233,7 @@ const rotationModel: Check = {
   requirementsFor: (s) => (s.hasClock ? rotationModel.requirements : ['RT-01', 'RT-03', 'RT-04', 'RT-05', 'RT-06', 'RT-08']),
   defaultRuns: 30,
   exclusive: true,
+  creditsOnlyExercised: true,
   skipReason: needsFamilies,
   limitsFor: (s) => ({ ...graceLimits(s, ['RT-03', 'RT-04', 'RT-05']), ...isolationLimits(s) }),
   property: (session, ctx) => {

@@ -22,6 +22,12 @@ export interface CheckDefinition<Env> {
   readonly requirementsFor?: (env: Env) => readonly RequirementId[];
   /** fast-check runs in a default run (`--num-runs` overrides). */
   readonly defaultRuns: number;
+  /**
+   * A model-based check whose generated sequences need not reach every requirement it covers (a
+   * run without a replay says nothing about RT-05): it is credited only with the requirements its
+   * executions reported with `ctx.exercised`. Targeted checks judge all of theirs in every run.
+   */
+  readonly creditsOnlyExercised?: boolean;
   /** Moves a shared clock: never run beside other checks. */
   readonly exclusive?: boolean;
   /** Why this configuration cannot run the check (naming the option that would enable it), or null. */
@@ -68,6 +74,8 @@ export interface CheckContext {
   readonly known: ReadonlySet<RequirementId>;
   /** Notes a limit of what this run explored for a requirement (shown with its verdict). */
   limit(requirement: RequirementId, text: string): void;
+  /** Says that this execution judged `requirement` (a prediction about it met the target's answer). */
+  exercised(requirement: RequirementId): void;
   /** Records a step of the current execution ("mint key 'deploy bot' by admin → 200"). */
   step(description: string): void;
   /** Verbose-only progress detail. */

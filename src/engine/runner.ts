@@ -121,6 +121,13 @@ export class CheckRun<Env> implements CheckContext {
     if (!this.limits.has(requirement)) this.limits.set(requirement, text);
   }
 
+  /** Requirements some execution of this round judged (for checks credited only with those). */
+  readonly exercisedIds = new Set<string>();
+
+  exercised(requirement: string): void {
+    this.exercisedIds.add(requirement);
+  }
+
   /** The sink of the current execution's transcript. */
   readonly sink: ExchangeSink = { record: (exchange: RecordedExchange | LazyExchange) => void this.current.transcript.push(exchange) };
 
@@ -191,7 +198,7 @@ function newlyViolated(violation: Violation, known: ReadonlySet<string>): string
 
 /** How one round ended. */
 type Round =
-  | { kind: 'passed'; runs: number; executions: number; setAside: number }
+  | { kind: 'passed'; runs: number; executions: number; setAside: number; exercised: ReadonlySet<string> }
   | { kind: 'failed'; runs: number; finding: Finding }
   | { kind: 'stopped'; status: 'skipped' | 'inconclusive'; runs: number; message: string; steps?: string[]; transcript?: RecordedExchange[]; path?: string };
 
@@ -282,7 +289,7 @@ async function runRound<Env>(check: CheckDefinition<Env>, env: Env, options: Run
   if (run.stopped) return { kind: 'stopped', status: run.stopped.kind === 'skip' ? 'skipped' : 'inconclusive', runs: run.executions, message: run.stopped.message };
   // Also when the deadline passed between two runs and the wrapper skipped the rest.
   if (stoppedEarly || (options.deadline !== undefined && Date.now() > options.deadline && run.executions < run.numRuns)) return unfinished();
-  return { kind: 'passed', runs: details.numRuns, executions: run.executions, setAside: run.setAside };
+  return { kind: 'passed', runs: details.numRuns, executions: run.executions, setAside: run.setAside, exercised: run.exercisedIds };
 }
 
 export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, options: RunnerOptions): Promise<CheckResult> {
@@ -335,8 +342,11 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
     runs += outcome.runs;
     if (outcome.kind === 'passed') {
       const open = active.filter((id) => !known.has(id));
-      if (outcome.executions > outcome.setAside) established = open;
-      else if (open.length) notEstablished = `every run stopped at the known violation of ${[...known].join(', ')} before reaching ${open.join(', ')}`;
+      if (outcome.executions > outcome.setAside) {
+        established = check.creditsOnlyExercised ? open.filter((id) => outcome.exercised.has(id)) : open;
+        const unexercised = open.filter((id) => !established.includes(id));
+        if (unexercised.length) notEstablished = `its ${outcome.runs} generated runs never exercised ${unexercised.join(', ')}`;
+      } else if (open.length) notEstablished = `every run stopped at the known violation of ${[...known].join(', ')} before reaching ${open.join(', ')}`;
       break;
     }
     if (outcome.kind === 'stopped') {
@@ -368,7 +378,17 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
   }
 
   const limitsField = limits.size ? { limits: Object.fromEntries(limits) } : {};
-  if (!findings.length) return finish({ status: 'passed', runs, ...limitsField, ...(known.size ? { tolerated: [...known].sort() } : {}) });
+  if (!findings.length) {
+    // A pass credits only what the check established (all of it, unless its runs left some out).
+    const partial = established.length < active.filter((id) => !known.has(id)).length;
+    return finish({
+      status: 'passed',
+      runs,
+      ...(partial ? { established, ...(notEstablished ? { notEstablished } : {}) } : {}),
+      ...limitsField,
+      ...(known.size ? { tolerated: [...known].sort() } : {}),
+    });
+  }
   const [first, ...more] = findings;
   const failedRequirements = [...new Set(findings.flatMap((f) => f.requirements))];
   // A violation of a requirement outside the check's active list still belongs in the report.

@@ -76,7 +76,7 @@ function verdictFor(req: Requirement, input: VerdictInput, baseline: ReadonlySet
   }
   // Passed only by a check that established it: every run of it (past any violation of another
   // requirement it had already found) saw this one hold.
-  const establishing = ran.filter((c) => c.status === 'passed' || (c.status === 'failed' && (c.established ?? []).includes(req.id)));
+  const establishing = ran.filter((c) => establishedBy(c).includes(req.id));
   if (establishing.length) {
     // Say so when part of the coverage could not run in this configuration.
     const skipped = ran.filter((c) => c.status === 'skipped');
@@ -98,11 +98,15 @@ function verdictFor(req: Requirement, input: VerdictInput, baseline: ReadonlySet
       ...(limits.length ? { limits } : {}),
     };
   }
-  // Its only checks stopped on another requirement's violation before establishing this one:
-  // passing it would be a guess, so it is inconclusive (the run fails anyway).
-  const stoppedEarly = ran.filter((c) => c.status === 'failed');
+  // Its checks ran but none established it — they stopped on another requirement's violation, or
+  // their generated runs never reached it: passing it would be a guess, so it is inconclusive.
+  const stoppedEarly = ran.filter((c) => c.status === 'failed' || c.status === 'passed');
   if (stoppedEarly.length) {
-    const why = stoppedEarly.map((c) => `${c.id} stopped on ${violatedRequirements(c).join(', ')}${c.notEstablished ? ` (${c.notEstablished})` : ''}`);
+    const why = stoppedEarly.map((c) =>
+      c.status === 'failed'
+        ? `${c.id} stopped on ${violatedRequirements(c).join(', ')}${c.notEstablished ? ` (${c.notEstablished})` : ''}`
+        : `${c.id}: ${c.notEstablished ?? 'did not establish it'}`,
+    );
     return {
       ...base,
       status: 'inconclusive',
@@ -129,6 +133,13 @@ export interface ExitInput {
   strict: boolean;
   /** Baseline entries that now pass (stale): they fail the run so that baselines shrink. */
   staleBaseline?: readonly string[];
+}
+
+/** The requirements a check established: every one of a passed check's, unless it says fewer. */
+function establishedBy(check: CheckResult): readonly string[] {
+  if (check.status === 'passed') return check.established ?? check.requirements;
+  if (check.status === 'failed') return check.established ?? [];
+  return [];
 }
 
 /** CONTRACT §1 exit codes 0, 1 and 4 (2 and 3 are decided before any check runs). */

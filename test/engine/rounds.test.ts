@@ -198,3 +198,33 @@ describe('limits of what a pass explored', () => {
     expect(result.limits).toEqual({ 'RT-02': 'expiry after 300 s not explored' });
   });
 });
+
+describe('a model-based check is credited only with what its runs exercised', () => {
+  it('a requirement no generated run reached is not established (inconclusive), the others pass', async () => {
+    const result = await runCheck(
+      check({
+        requirements: ['RT-04', 'RT-05'],
+        creditsOnlyExercised: true,
+        property: (_env, ctx) =>
+          property(ctx, fc.nat(10), async () => {
+            ctx.exercised('RT-04');
+          }),
+      }),
+      null,
+      base,
+    );
+    expect(result.status).toBe('passed');
+    expect(result.established).toEqual(['RT-04']);
+    expect(result.notEstablished).toMatch(/never exercised RT-05/);
+    const verdicts = verdictsOf([result]);
+    expect(verdicts.get('RT-04')!.status).toBe('passed');
+    expect(verdicts.get('RT-05')!.status).toBe('inconclusive');
+    expect(verdicts.get('RT-05')!.reason).toMatch(/never exercised RT-05/);
+  });
+
+  it('a targeted check (the default) judges every requirement in every run', async () => {
+    const result = await runCheck(check({ requirements: ['RT-04', 'RT-05'], property: (_env, ctx) => property(ctx, fc.nat(3), async () => {}) }), null, base);
+    expect(result.established).toBeUndefined();
+    expect(verdictsOf([result]).get('RT-05')!.status).toBe('passed');
+  });
+});
