@@ -1,17 +1,19 @@
 /**
  * `.ci/run`'s closing line (`N passed, N failed[, N skipped]`) computed by .ci/summarize.mjs from
- * vitest's JSON report, else from vitest's console summary, else `0 passed, 1 failed`; and the
- * script's shape (bash, executable, the README's `npm test`, a fresh clone).
+ * vitest's JSON report, else from vitest's console summary, else `0 passed, 1 failed`, summed over
+ * the two tiers (`npm test`, then `npm run soak`); the script's shape (bash, executable, the
+ * README's `npm test` then `npm run soak`, a fresh clone); and the two tiers' vitest configs, which
+ * share out the test files between them.
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error an untyped .mjs script
-import { fromJson, fromLog, summarize } from '../../.ci/summarize.mjs';
+import { fromJson, fromLog, summarize, tierCounts } from '../../.ci/summarize.mjs';
 import { ROOT } from './helpers.js';
 
 const run = promisify(execFile);
@@ -93,6 +95,30 @@ describe('the closing line', () => {
   });
 });
 
+describe('the closing line of two tiers (npm test, then npm run soak)', () => {
+  it('sums both tiers, skipped only when some tier skipped something', async () => {
+    const testJson = join(dir, 'tiers-test.json');
+    const soakJson = join(dir, 'tiers-soak.json');
+    await writeFile(testJson, vitestJson());
+    await writeFile(soakJson, vitestJson({ numPassedTests: 7, numFailedTests: 1, numPendingTests: 0, success: false }));
+    expect(summarize(testJson, join(dir, 'none.log'), soakJson, join(dir, 'none.log'))).toBe('17 passed, 1 failed, 2 skipped');
+    await writeFile(testJson, vitestJson({ numPendingTests: 0 }));
+    const { stdout } = await run(process.execPath, [join(ROOT, '.ci', 'summarize.mjs'), testJson, join(dir, 'none.log'), soakJson, join(dir, 'none.log')]);
+    expect(stdout).toBe('17 passed, 1 failed\n');
+  });
+
+  it('counts a tier that left neither a report nor a summary as one failure, whatever the other says', async () => {
+    const testJson = join(dir, 'tiers-ok.json');
+    await writeFile(testJson, vitestJson({ numPendingTests: 0 }));
+    expect(tierCounts(join(dir, 'soak-missing.json'), join(dir, 'soak-missing.log'))).toEqual({ passed: 0, failed: 1, skipped: 0 });
+    expect(summarize(testJson, join(dir, 'none.log'), join(dir, 'soak-missing.json'), join(dir, 'soak-missing.log'))).toBe('10 passed, 1 failed');
+    // The soak tier's console summary stands in for its JSON report.
+    const soakLog = join(dir, 'soak.log');
+    await writeFile(soakLog, LOG_TAIL);
+    expect(summarize(testJson, join(dir, 'none.log'), join(dir, 'soak-missing.json'), soakLog)).toBe('250 passed, 3 failed, 2 skipped');
+  });
+});
+
 describe('.ci/run', () => {
   const script = join(ROOT, '.ci', 'run');
   const text = readFileSync(script, 'utf8');
@@ -109,6 +135,20 @@ describe('.ci/run', () => {
     expect(text).toContain('rm -f "$out/vitest.json"');
   });
 
+  it('then runs the soak tier with its own JSON report and log, whatever npm test said, and sums both in the last line', () => {
+    const testAt = text.indexOf('EKSO_VITEST_JSON="$out/vitest.json" npm test');
+    const soakAt = text.indexOf('EKSO_VITEST_JSON="$out/vitest-soak.json" npm run soak 2>&1 | tee "$out/soak.log"');
+    expect(soakAt).toBeGreaterThan(testAt);
+    // A second run never counts the first run's reports: all four files are removed before npm test.
+    expect(text).toContain('rm -f "$out/vitest.json" "$out/test.log" "$out/vitest-soak.json" "$out/soak.log"');
+    expect(text.indexOf('rm -f "$out/vitest.json" "$out/test.log" "$out/vitest-soak.json"')).toBeLessThan(testAt);
+    expect(text).toContain('summarize.mjs" "$out/vitest.json" "$out/test.log" "$out/vitest-soak.json" "$out/soak.log"');
+    // The soak's status counts too, and the script ends with the summed line.
+    expect(text).toMatch(/soak_status=\$\{PIPESTATUS\[0\]\}/);
+    expect(text).toMatch(/\[ "\$status" = 0 \] && status=\$soak_status/);
+    expect(text.trimEnd().split('\n').slice(-6).join('\n')).toMatch(/^echo "\$line"$/m);
+  });
+
   it('keeps apt-get and dockerd output in log files and only starts an engine where none answers', () => {
     expect(text).toMatch(/apt-get install -y --no-install-recommends docker\.io; \} >>"\$out\/apt\.log" 2>&1/);
     expect(text).toMatch(/nohup dockerd "\$@" >>"\$out\/dockerd\.log" 2>&1/);
@@ -118,4 +158,29 @@ describe('.ci/run', () => {
   it('leaves its logs in .ci/out/, which git ignores', () => {
     expect(readFileSync(join(ROOT, '.gitignore'), 'utf8')).toMatch(/^\.ci\/out\/$/m);
   });
+});
+
+describe('the two tiers', () => {
+  /** The test files a vitest config selects, as paths relative to the project. */
+  async function listed(config: string[]): Promise<string[]> {
+    // Without EKSO_VITEST_JSON: under .ci/run, the listing must not overwrite the real JSON report.
+    const { EKSO_VITEST_JSON: _, ...env } = process.env;
+    const { stdout } = await run(process.execPath, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'list', '--filesOnly', '--json', ...config], { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024 });
+    return (JSON.parse(stdout) as Array<{ file: string }>).map((f) => relative(ROOT, f.file)).sort();
+  }
+
+  it('npm test and npm run soak share out the test files: every soak file in test/soak, none of them in npm test', async () => {
+    const everyday = await listed([]);
+    const soak = await listed(['--config', 'vitest.soak.config.ts']);
+    expect(soak.length).toBeGreaterThan(0);
+    for (const file of soak) expect(file).toMatch(/^test\/soak\/.+\.soak\.test\.ts$/);
+    expect(everyday.filter((f) => f.startsWith('test/soak/'))).toEqual([]);
+    // Every sweep moved to the soak keeps a sample in npm test.
+    for (const sample of ['test/mutants/false-positives.test.ts', 'test/mutants/false-positives.network.test.ts', 'test/sdk/false-positives.test.ts', 'test/mutants/sdk-kill-stdio.test.ts', 'test/mutants/kill-rate.api-keys.test.ts', 'test/mutants/sdk-kill-refresh.test.ts']) {
+      expect(everyday).toContain(sample);
+    }
+    // package.json runs the soak config after a build.
+    const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
+    expect(scripts.soak).toBe('npm run build && vitest run --config vitest.soak.config.ts');
+  }, 60_000);
 });
