@@ -15,6 +15,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    setupFiles: process.env.EKSO_TEST_CPU ? ['test/support/cpu-per-file.ts'] : [],
     reporters: jsonOut ? ['default', ['json', { outputFile: jsonOut }]] : ['default'],
   },
 });
