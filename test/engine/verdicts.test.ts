@@ -16,7 +16,8 @@
  *
  * Written against the verdict rules as they are today (one finding per check).
  */
-import { fc, test } from '@fast-check/vitest';
+import fc from 'fast-check';
+import { prop } from '../support/prop.js';
 import { describe, expect, it } from 'vitest';
 import {
   computeRequirementVerdicts,
@@ -85,7 +86,7 @@ function verdictOf(verdicts: readonly RequirementVerdict[], id: string): Require
 }
 
 describe('requirement verdicts', () => {
-  test.prop([inputArb])('one verdict per backend and SDK requirement, in catalogue order; the other side is skipped', (input) => {
+  prop([inputArb])('one verdict per backend and SDK requirement, in catalogue order; the other side is skipped', (input) => {
     const verdicts = computeRequirementVerdicts(input);
     expect(verdicts.map((v) => v.id)).toEqual(REQUIREMENTS.filter((r) => r.side !== 'harness').map((r) => r.id));
     for (const v of verdicts.filter((x) => x.side === 'sdk')) {
@@ -94,7 +95,7 @@ describe('requirement verdicts', () => {
     }
   });
 
-  test.prop([inputArb])('each covered requirement follows the rules (failed > inconclusive > passed > not established > skipped)', (input) => {
+  prop([inputArb])('each covered requirement follows the rules (failed > inconclusive > passed > not established > skipped)', (input) => {
     const verdicts = computeRequirementVerdicts(input);
     for (const id of IDS) {
       const v = verdictOf(verdicts, id);
@@ -128,7 +129,7 @@ describe('requirement verdicts', () => {
     }
   });
 
-  test.prop([inputArb])('passed only when a covering check passed and none failed on it or was inconclusive', (input) => {
+  prop([inputArb])('passed only when a covering check passed and none failed on it or was inconclusive', (input) => {
     for (const v of computeRequirementVerdicts(input).filter((x) => x.status === 'passed')) {
       const ran = input.checks.filter((c) => c.requirements.includes(v.id));
       expect(ran.some((c) => c.status === 'passed')).toBe(true);
@@ -158,7 +159,7 @@ describe('requirement verdicts', () => {
     expect(v.reason).toMatch(/--base-url/);
   });
 
-  test.prop([inputArb])('the summary counts every verdict once', (input) => {
+  prop([inputArb])('the summary counts every verdict once', (input) => {
     const verdicts = computeRequirementVerdicts(input);
     const s = summarize(verdicts);
     expect(s.passed + s.failed + s.skipped + s.inconclusive + s.notCovered).toBe(verdicts.length);
@@ -177,7 +178,7 @@ describe('exit code (CONTRACT §1: 0, 1, 4)', () => {
     baselined: fc.option(fc.constant(true), { nil: undefined }),
   });
 
-  test.prop([fc.array(verdictArb, { maxLength: 8 }), fc.boolean(), fc.subarray(['AK-01', 'c.one'])])('1 for a counted failure or a stale baseline, else 4 for an inconclusive verdict, else 0', (raw, strict, stale) => {
+  prop([fc.array(verdictArb, { maxLength: 8 }), fc.boolean(), fc.subarray(['AK-01', 'c.one'])])('1 for a counted failure or a stale baseline, else 4 for an inconclusive verdict, else 0', (raw, strict, stale) => {
     const verdicts = raw.map(({ baselined, ...v }) => ({ ...v, ...(baselined && v.status === 'failed' ? { baselined } : {}) }));
     const code = exitCodeFor({ verdicts, strict, staleBaseline: stale });
     const counted = verdicts.some((v) => v.status === 'failed' && !v.baselined && (v.level === 'MUST' || strict));
@@ -224,7 +225,7 @@ describe('baseline entries', () => {
     expect(staleBaselineEntries(['RT-03', 'AK-07', 'ak.expiry', 'rt.replay'], checks, verdicts, coverage)).toEqual([]);
   });
 
-  test.prop([fc.subarray(['RT-03', 'AK-07', 'rt.model', 'ak.expiry', 'RT-3', 'rt.modle', 'nonsense'])])('unknown: entries naming neither a requirement nor a check of the catalogue', (baseline) => {
+  prop([fc.subarray(['RT-03', 'AK-07', 'rt.model', 'ak.expiry', 'RT-3', 'rt.modle', 'nonsense'])])('unknown: entries naming neither a requirement nor a check of the catalogue', (baseline) => {
     const unknown = unknownBaselineEntries(baseline, coverage);
     expect(unknown).toEqual(baseline.filter((e) => ['RT-3', 'rt.modle', 'nonsense'].includes(e)));
   });

@@ -3,7 +3,8 @@
  * AK-04, AK-06 … AK-11 say, they never forbid what a conformant store answers, and a wrong answer
  * is blamed on the requirement it contradicts.
  */
-import { fc, test } from '@fast-check/vitest';
+import fc from 'fast-check';
+import { prop } from '../support/prop.js';
 import { describe, expect, it } from 'vitest';
 import { ApiKeyStoreModel, type KeyUse, type Role } from '../../src/model/api-keys.js';
 
@@ -40,7 +41,7 @@ describe('API-key store model', () => {
     expect(m.predictMint('user')).toBe('forbidden');
   });
 
-  test.prop([fc.array(opArb, { maxLength: 50 })])('never forbids what a conformant store answers, and predicts exactly outside the skew band', (ops) => {
+  prop([fc.array(opArb, { maxLength: 50 })])('never forbids what a conformant store answers, and predicts exactly outside the skew band', (ops) => {
     const m = new ApiKeyStoreModel(T0, SKEW);
     const store = new OracleStore(T0);
     for (const op of ops) {
@@ -71,7 +72,7 @@ describe('API-key store model', () => {
     expect(m.live().map((k) => k.handle)).toEqual(m.keys.filter((k) => store.use(k.handle) === 'accepted' && m.predictUse(k.handle).length === 1).map((k) => k.handle));
   });
 
-  test.prop([fc.array(fc.integer({ min: 0, max: 30 * 24 * 3_600_000 }), { maxLength: 10 })])('AK-06: a key without expiresAt is accepted whatever time passes', (advances) => {
+  prop([fc.array(fc.integer({ min: 0, max: 30 * 24 * 3_600_000 }), { maxLength: 10 })])('AK-06: a key without expiresAt is accepted whatever time passes', (advances) => {
     const m = new ApiKeyStoreModel(T0);
     const key = m.addKey('admin', null);
     for (const ms of advances) {
@@ -80,7 +81,7 @@ describe('API-key store model', () => {
     }
   });
 
-  test.prop([fc.integer({ min: 1, max: 3_600_000 }), fc.nat({ max: 7_200_000 })])('AK-07: a key with expiresAt is accepted before it and rejected after it (either within the skew)', (expiresIn, elapsed) => {
+  prop([fc.integer({ min: 1, max: 3_600_000 }), fc.nat({ max: 7_200_000 })])('AK-07: a key with expiresAt is accepted before it and rejected after it (either within the skew)', (expiresIn, elapsed) => {
     const m = new ApiKeyStoreModel(T0, SKEW);
     const key = m.addKey('admin', T0 + expiresIn);
     m.advance(elapsed);
@@ -92,7 +93,7 @@ describe('API-key store model', () => {
     expect(m.events.some((e) => e.kind === 'expire' && e.handle === key.handle)).toBe(elapsed >= expiresIn);
   });
 
-  test.prop([fc.integer({ min: 2, max: 8 }), fc.nat({ max: 7 }), fc.integer({ min: 1, max: 3 })])(
+  prop([fc.integer({ min: 2, max: 8 }), fc.nat({ max: 7 }), fc.integer({ min: 1, max: 3 })])(
     'AK-08 / AK-09 / AK-10: revocation is immediate and idempotent, and changes no other key',
     (count, pick, times) => {
       const m = new ApiKeyStoreModel(T0);

@@ -3,7 +3,8 @@
  * only (CM-01 … CM-03, CM-05), rotation keeps it (CM-04), and a request's claims never choose it
  * (CM-07) — and a wrong decision is blamed on the requirement that states it.
  */
-import { fc, test } from '@fast-check/vitest';
+import fc from 'fast-check';
+import { prop } from '../support/prop.js';
 import { describe, expect, it } from 'vitest';
 import { MarkerGateModel, gateRequirement, mayUpdateSystemFieldMetadata, mayUpdateSystemListValues, type ClientMarker } from '../../src/model/marker-gate.js';
 
@@ -18,7 +19,7 @@ describe('client-marker gate model', () => {
     expect(['Sdk', 'Cli', 'Web'].map((m) => gateRequirement(m as ClientMarker))).toEqual(['CM-01', 'CM-02', 'CM-03']);
   });
 
-  test.prop([fc.array(fc.tuple(markerArb, fc.nat({ max: 5 })), { minLength: 1, maxLength: 8 })])(
+  prop([fc.array(fc.tuple(markerArb, fc.nat({ max: 5 })), { minLength: 1, maxLength: 8 })])(
     'CM-04: rotations never change a caller\'s gate decision; a wrong decision after one is a CM-04 failure (an API key never rotates: CM-01)',
     (callers) => {
       const m = new MarkerGateModel();
@@ -35,7 +36,7 @@ describe('client-marker gate model', () => {
     },
   );
 
-  test.prop([markerArb, fc.nat({ max: 5 })])('CM-07: a wrong decision on a request claiming another marker is a CM-07 failure, whatever the caller', (marker, rotations) => {
+  prop([markerArb, fc.nat({ max: 5 })])('CM-07: a wrong decision on a request claiming another marker is a CM-07 failure, whatever the caller', (marker, rotations) => {
     const m = new MarkerGateModel();
     const caller = m.addCaller(marker);
     for (let i = 0; i < rotations; i++) m.rotate(caller);

@@ -1,5 +1,6 @@
 /** Refresh-token reuse policies (src/model/policy.ts): `strict` and `grace=<s>`, parsed and named. */
-import { fc, test } from '@fast-check/vitest';
+import fc from 'fast-check';
+import { prop } from '../support/prop.js';
 import { describe, expect, it } from 'vitest';
 import { STRICT, parsePolicy, policyName, type Policy } from '../../src/model/policy.js';
 
@@ -9,11 +10,11 @@ const policyArb: fc.Arbitrary<Policy> = fc.oneof(
 );
 
 describe('policy', () => {
-  test.prop([policyArb])('parsePolicy(policyName(p)) gives p back', (policy) => {
+  prop([policyArb])('parsePolicy(policyName(p)) gives p back', (policy) => {
     expect(parsePolicy(policyName(policy))).toEqual(policy);
   });
 
-  test.prop([policyArb, fc.constantFrom('', ' ', '\t', '  \n')])('surrounding whitespace is ignored', (policy, ws) => {
+  prop([policyArb, fc.constantFrom('', ' ', '\t', '  \n')])('surrounding whitespace is ignored', (policy, ws) => {
     expect(parsePolicy(`${ws}${policyName(policy)}${ws}`)).toEqual(policy);
   });
 
@@ -23,7 +24,7 @@ describe('policy', () => {
     }
   });
 
-  test.prop([fc.string()])('parses only strings of the two documented forms', (text) => {
+  prop([fc.string()])('parses only strings of the two documented forms', (text) => {
     const policy = parsePolicy(text);
     if (policy) expect(text.trim()).toMatch(/^(strict|grace=\d+(\.\d+)?)$/);
   });

@@ -3,7 +3,8 @@
  * (SDK-04), when a refresh is not needless (SDK-05), how many refreshes a burst may cause (SDK-06,
  * SDK-09) and which requirement an extra one breaks.
  */
-import { fc, test } from '@fast-check/vitest';
+import fc from 'fast-check';
+import { prop } from '../support/prop.js';
 import { describe, expect, it } from 'vitest';
 import { SdkSessionModel } from '../../src/model/sdk-session.js';
 
@@ -27,25 +28,25 @@ function session({ lifetimeMs, marginMs, toleranceMs, elapsed, pending401 }: Ses
 }
 
 describe('SDK session model', () => {
-  test.prop([sessionArb])('SDK-04: a call must refresh exactly when the token expired or less than the declared margin remains', (s) => {
+  prop([sessionArb])('SDK-04: a call must refresh exactly when the token expired or less than the declared margin remains', (s) => {
     const m = session(s);
     const left = s.lifetimeMs - s.elapsed;
     expect(m.mustRefresh()).toBe(left <= (s.marginMs ?? 0));
   });
 
-  test.prop([sessionArb])('a refresh a call must make is never needless (mustRefresh ⇒ mayRefresh)', (s) => {
+  prop([sessionArb])('a refresh a call must make is never needless (mustRefresh ⇒ mayRefresh)', (s) => {
     const m = session(s);
     if (m.mustRefresh()) expect(m.mayRefresh()).toBe(true);
   });
 
-  test.prop([sessionArb])('SDK-05: without a declared margin, a refresh is needless in the first half of the lifetime; with one, outside margin + tolerance', (s) => {
+  prop([sessionArb])('SDK-05: without a declared margin, a refresh is needless in the first half of the lifetime; with one, outside margin + tolerance', (s) => {
     const m = session(s);
     const left = s.lifetimeMs - s.elapsed;
     if (s.marginMs === undefined) expect(m.mayRefresh()).toBe(left <= s.lifetimeMs / 2);
     else expect(m.mayRefresh()).toBe(left <= s.marginMs + s.toleranceMs);
   });
 
-  test.prop([sessionArb, fc.array(fc.integer({ min: 0, max: 100_000 }), { maxLength: 10 })])('time only makes a refresh more necessary: once due, it stays due until a rotation', (s, steps) => {
+  prop([sessionArb, fc.array(fc.integer({ min: 0, max: 100_000 }), { maxLength: 10 })])('time only makes a refresh more necessary: once due, it stays due until a rotation', (s, steps) => {
     const m = session(s);
     let due = m.mustRefresh();
     for (const ms of steps) {
@@ -59,7 +60,7 @@ describe('SDK session model', () => {
     }
   });
 
-  test.prop([sessionArb])('SDK-06 / SDK-09: a burst may cause one refresh when one is due, plus one for a pending 401; an extra one breaks SDK-09, SDK-06 or SDK-05', (s) => {
+  prop([sessionArb])('SDK-06 / SDK-09: a burst may cause one refresh when one is due, plus one for a pending 401; an extra one breaks SDK-09, SDK-06 or SDK-05', (s) => {
     const m = session(s);
     expect(m.maxRefreshesForBurst()).toBe((m.mayRefresh() ? 1 : 0) + (s.pending401 ? 1 : 0));
     const expected = s.pending401 ? 'SDK-09' : m.mayRefresh() ? 'SDK-06' : 'SDK-05';

@@ -7,7 +7,8 @@
  * The oracle below is a plain reading of the requirements — one family, a current generation, a
  * sliding idle window, replay kills the family — independent of the model's code.
  */
-import { fc, test } from '@fast-check/vitest';
+import fc from 'fast-check';
+import { prop } from '../support/prop.js';
 import { describe, expect, it } from 'vitest';
 import { STRICT, type Policy } from '../../src/model/policy.js';
 import { TokenFamiliesModel, type RefreshOutcome } from '../../src/model/token-families.js';
@@ -41,7 +42,7 @@ function present(m: TokenFamiliesModel, familyId: number, generation: number, ou
 const safeDelay = fc.integer({ min: 0, max: IDLE - SKEW - 1 });
 
 describe('token families: the current token (RT-01, RT-09)', () => {
-  test.prop([fc.array(safeDelay, { maxLength: 12 }), fc.constantFrom(STRICT, GRACE)])(
+  prop([fc.array(safeDelay, { maxLength: 12 }), fc.constantFrom(STRICT, GRACE)])(
     'rotating the current token within the idle window always succeeds, however long the chain (sliding window)',
     (delays, policy) => {
       const m = model(policy);
@@ -58,7 +59,7 @@ describe('token families: the current token (RT-01, RT-09)', () => {
     },
   );
 
-  test.prop([fc.integer({ min: IDLE + SKEW + 1, max: 4 * IDLE }), fc.nat({ max: 5 })])(
+  prop([fc.integer({ min: IDLE + SKEW + 1, max: 4 * IDLE }), fc.nat({ max: 5 })])(
     'RT-09: past the idle window (plus skew) since the last rotation, the current token is refused and the family dies of idleness',
     (idle, rotations) => {
       const m = model();
@@ -75,7 +76,7 @@ describe('token families: the current token (RT-01, RT-09)', () => {
     },
   );
 
-  test.prop([fc.integer({ min: -SKEW, max: SKEW })])('at the idle window edge (within the skew) both answers are allowed', (offset) => {
+  prop([fc.integer({ min: -SKEW, max: SKEW })])('at the idle window edge (within the skew) both answers are allowed', (offset) => {
     const m = model();
     const f = m.addFamily('Cli', 'ekso-cli', TTL);
     m.advance(IDLE + offset);
@@ -106,7 +107,7 @@ describe('token families: the current token (RT-01, RT-09)', () => {
 });
 
 describe('token families: superseded tokens and replay (RT-03, RT-04, RT-05)', () => {
-  test.prop([fc.integer({ min: 1, max: 8 }), fc.nat({ max: 7 }), fc.nat({ max: IDLE - SKEW - 1 })])(
+  prop([fc.integer({ min: 1, max: 8 }), fc.nat({ max: 7 }), fc.nat({ max: IDLE - SKEW - 1 })])(
     'strict: every superseded generation is refused (RT-03) at any age, and presenting it kills the family (RT-04, RT-05)',
     (rotations, pick, age) => {
       const m = model(STRICT);
@@ -124,7 +125,7 @@ describe('token families: superseded tokens and replay (RT-03, RT-04, RT-05)', (
     },
   );
 
-  test.prop([fc.integer({ min: 1, max: 6 }), fc.nat({ max: 30_000 - SKEW - 1 })])(
+  prop([fc.integer({ min: 1, max: 6 }), fc.nat({ max: 30_000 - SKEW - 1 })])(
     'grace=30: the immediately previous token may still succeed within the window (either answer allowed), and the family becomes indeterminate',
     (rotations, age) => {
       const m = model(GRACE);
@@ -142,7 +143,7 @@ describe('token families: superseded tokens and replay (RT-03, RT-04, RT-05)', (
     },
   );
 
-  test.prop([fc.integer({ min: 2, max: 8 }), fc.nat({ max: 7 }), fc.nat({ max: 20_000 })])(
+  prop([fc.integer({ min: 2, max: 8 }), fc.nat({ max: 7 }), fc.nat({ max: 20_000 })])(
     'grace=30: older generations than the immediately previous one are refused as under strict (RT-03) and kill the family (RT-04)',
     (rotations, pick, age) => {
       const m = model(GRACE);
@@ -157,7 +158,7 @@ describe('token families: superseded tokens and replay (RT-03, RT-04, RT-05)', (
     },
   );
 
-  test.prop([fc.integer({ min: 30_000 + SKEW + 1, max: IDLE - SKEW - 1 })])(
+  prop([fc.integer({ min: 30_000 + SKEW + 1, max: IDLE - SKEW - 1 })])(
     'grace=30: past the grace window (plus skew) the previous token is refused as under strict',
     (age) => {
       const m = model(GRACE);
@@ -170,7 +171,7 @@ describe('token families: superseded tokens and replay (RT-03, RT-04, RT-05)', (
 });
 
 describe('token families: concurrent presentations of one token, in sequence (RT-07)', () => {
-  test.prop([fc.integer({ min: 2, max: 6 }), fc.nat({ max: 4 })])(
+  prop([fc.integer({ min: 2, max: 6 }), fc.nat({ max: 4 })])(
     'strict: of n presentations of the same token, the model lets at most one rotate; the second one revokes the family',
     (n, rotations) => {
       const m = model(STRICT);
@@ -191,7 +192,7 @@ describe('token families: concurrent presentations of one token, in sequence (RT
     },
   );
 
-  test.prop([fc.integer({ min: 2, max: 6 })])('grace=30: a second presentation right after the first may succeed, and the model stops predicting the family', (n) => {
+  prop([fc.integer({ min: 2, max: 6 })])('grace=30: a second presentation right after the first may succeed, and the model stops predicting the family', (n) => {
     const m = model(GRACE);
     const f = m.addFamily('Cli', 'ekso-cli', TTL);
     const first = present(m, f.id, 0, 'rotated');
@@ -204,7 +205,7 @@ describe('token families: concurrent presentations of one token, in sequence (RT
 });
 
 describe('token families: independence and client binding (RT-06, RT-08)', () => {
-  test.prop([fc.integer({ min: 2, max: 5 }), fc.nat({ max: 4 }), fc.nat({ max: 3 })])(
+  prop([fc.integer({ min: 2, max: 5 }), fc.nat({ max: 4 }), fc.nat({ max: 3 })])(
     "RT-06: one family's replay death changes no other family's predictions",
     (count, victimPick, rotations) => {
       const m = model();
@@ -223,7 +224,7 @@ describe('token families: independence and client binding (RT-06, RT-08)', () =>
     },
   );
 
-  test.prop([fc.string({ minLength: 1 }).filter((c) => c !== 'ekso-cli')])('RT-08: a foreign client_id is refused and neither rotates nor consumes the token', (other) => {
+  prop([fc.string({ minLength: 1 }).filter((c) => c !== 'ekso-cli')])('RT-08: a foreign client_id is refused and neither rotates nor consumes the token', (other) => {
     const m = model();
     const f = m.addFamily('Cli', 'ekso-cli', TTL);
     const p = present(m, f.id, 0, 'rejected', other);
@@ -234,7 +235,7 @@ describe('token families: independence and client binding (RT-06, RT-08)', () =>
 });
 
 describe('token families: access tokens (RT-02)', () => {
-  test.prop([fc.nat({ max: 3 * TTL })])('an access token is accepted until its expiry and refused after it (both allowed within the skew)', (age) => {
+  prop([fc.nat({ max: 3 * TTL })])('an access token is accepted until its expiry and refused after it (both allowed within the skew)', (age) => {
     const m = model();
     const f = m.addFamily('Cli', 'ekso-cli', TTL);
     m.advance(age);
@@ -366,7 +367,7 @@ function firstForbidden(policy: Policy, ops: readonly Op[], defects: Defects = {
 }
 
 describe('token families: the model against servers', () => {
-  test.prop([fc.constantFrom(STRICT, GRACE), fc.array(opArb, { maxLength: 40 })])(
+  prop([fc.constantFrom(STRICT, GRACE), fc.array(opArb, { maxLength: 40 })])(
     'never forbids an answer of a conformant server (no false positives), under strict and grace=30',
     (policy, ops) => {
       expect(firstForbidden(policy, ops)).toBeNull();
@@ -386,7 +387,7 @@ describe('token families: the model against servers', () => {
     expect(firstForbidden(STRICT, ops, { [defect]: true })).toMatch(new RegExp(`^${requirement}:`));
   });
 
-  test.prop([fc.array(opArb, { maxLength: 40 })])('a defective server is caught only by the requirement it breaks (RT-03 for accepting superseded tokens)', (ops) => {
+  prop([fc.array(opArb, { maxLength: 40 })])('a defective server is caught only by the requirement it breaks (RT-03 for accepting superseded tokens)', (ops) => {
     const found = firstForbidden(STRICT, ops, { acceptsSuperseded: true });
     if (found !== null) expect(found).toMatch(/^RT-03:/);
   });
