@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -183,4 +183,71 @@ describe('the two tiers', () => {
     const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
     expect(scripts.soak).toBe('npm run build && vitest run --config vitest.soak.config.ts');
   }, 60_000);
+});
+
+/**
+ * The real `.ci/run`, in a copy of the project that has only `.ci/` and a package whose `npm test`
+ * and `npm run soak` write a made-up vitest JSON report (no dependency: `npm ci` runs offline), and
+ * a stand-in `docker` that answers (so no engine is installed or started). Run twice: the second
+ * run must count only its own reports.
+ */
+describe('.ci/run end to end (stand-in tiers)', () => {
+  let project: string;
+  const FAKE_VITEST = `
+import { writeFileSync } from 'node:fs';
+const tier = process.argv[2];
+const spec = process.env['FAKE_' + tier.toUpperCase()] ?? '1,0,0';
+if (spec === 'crash') { console.error(tier + ': crashed before any test'); process.exit(1); }
+const [passed, failed, skipped] = spec.split(',').map(Number);
+const report = { numTotalTests: passed + failed + skipped, numPassedTests: passed, numFailedTests: failed, numPendingTests: skipped, numTodoTests: 0, success: failed === 0, testResults: [] };
+if (process.env.EKSO_VITEST_JSON) writeFileSync(process.env.EKSO_VITEST_JSON, JSON.stringify(report));
+console.log(tier + ' ran');
+process.exit(failed ? 1 : 0);
+`;
+
+  beforeAll(async () => {
+    project = join(dir, 'project');
+    await mkdir(join(project, '.ci'), { recursive: true });
+    await mkdir(join(project, 'bin'));
+    await copyFile(join(ROOT, '.ci', 'run'), join(project, '.ci', 'run'));
+    await copyFile(join(ROOT, '.ci', 'summarize.mjs'), join(project, '.ci', 'summarize.mjs'));
+    await chmod(join(project, '.ci', 'run'), 0o755);
+    await writeFile(join(project, 'fake-vitest.mjs'), FAKE_VITEST);
+    const pkg = { name: 'ci-run-fixture', version: '1.0.0', private: true, scripts: { test: 'node fake-vitest.mjs test', soak: 'node fake-vitest.mjs soak' } };
+    await writeFile(join(project, 'package.json'), JSON.stringify(pkg));
+    await writeFile(join(project, 'package-lock.json'), JSON.stringify({ name: 'ci-run-fixture', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'ci-run-fixture', version: '1.0.0' } } }));
+    await writeFile(join(project, 'bin', 'docker'), '#!/bin/sh\necho 27.0.0-standin\n');
+    await chmod(join(project, 'bin', 'docker'), 0o755);
+  });
+
+  async function ciRun(env: Record<string, string>): Promise<{ code: number; lines: string[] }> {
+    const { EKSO_VITEST_JSON: _, ...base } = process.env;
+    const childEnv = { ...base, PATH: `${join(project, 'bin')}:${process.env.PATH}`, DOCKER_HOST: 'unix:///nonexistent/stand-in.sock', npm_config_offline: 'true', ...env };
+    try {
+      const { stdout } = await run('bash', [join(project, '.ci', 'run')], { cwd: project, env: childEnv, timeout: 90_000 });
+      return { code: 0, lines: stdout.trimEnd().split('\n') };
+    } catch (error) {
+      const e = error as { code?: number; stdout?: string };
+      return { code: e.code ?? -1, lines: (e.stdout ?? '').trimEnd().split('\n') };
+    }
+  }
+
+  it('runs npm test then npm run soak and ends with one plain line summing both — twice in a row', async () => {
+    for (let i = 0; i < 2; i++) {
+      const { code, lines } = await ciRun({ FAKE_TEST: '30,0,2', FAKE_SOAK: '12,0,0' });
+      expect(lines.at(-1)).toBe('42 passed, 0 failed, 2 skipped');
+      expect(code).toBe(0);
+      expect(lines.indexOf('test ran')).toBeLessThan(lines.indexOf('soak ran'));
+      expect(lines).toContain('ci: npm test: 30 passed, 0 failed, 2 skipped');
+      expect(lines).toContain('ci: npm run soak: 12 passed, 0 failed');
+    }
+  }, 200_000);
+
+  it('fails when a tier fails, and counts a tier that left no report as one failure instead of the last run\'s figures', async () => {
+    // The run before left a soak report with 12 passed: a soak that crashes now must not reuse it.
+    const { code, lines } = await ciRun({ FAKE_TEST: '29,1,0', FAKE_SOAK: 'crash' });
+    expect(lines.at(-1)).toBe('29 passed, 2 failed');
+    expect(lines).toContain('ci: npm run soak: 0 passed, 1 failed');
+    expect(code).toBe(1);
+  }, 200_000);
 });
