@@ -6,7 +6,7 @@
  * share out the test files between them.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -175,6 +175,9 @@ describe('the two tiers', () => {
     expect(soak.length).toBeGreaterThan(0);
     for (const file of soak) expect(file).toMatch(/^test\/soak\/.+\.soak\.test\.ts$/);
     expect(everyday.filter((f) => f.startsWith('test/soak/'))).toEqual([]);
+    // A test file under test/soak/ not named *.soak.test.ts would run in neither tier.
+    const underSoak = readdirSync(join(ROOT, 'test', 'soak'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.test.ts'));
+    expect(underSoak.map((f) => `test/soak/${f}`).sort()).toEqual(soak);
     // Every sweep moved to the soak keeps a sample in npm test.
     for (const sample of ['test/mutants/false-positives.test.ts', 'test/mutants/false-positives.network.test.ts', 'test/sdk/false-positives.test.ts', 'test/mutants/sdk-kill-stdio.test.ts', 'test/mutants/kill-rate.api-keys.test.ts', 'test/mutants/sdk-kill-refresh.test.ts']) {
       expect(everyday).toContain(sample);
