@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Prints the one closing line of a CI run, `N passed, N failed[, N skipped]`, from vitest's JSON
 // report (EKSO_VITEST_JSON); without it, from vitest's own summary in the captured console log;
-// and `0 passed, 1 failed` when neither says anything (the tests did not run at all).
+// and `0 passed, 1 failed` when neither says anything (the tests did not run at all). Several
+// tiers (`npm test`, then `npm run soak`) are summed, each given as its JSON report and its log.
 //
-// usage: node .ci/summarize.mjs <vitest.json> <test.log>
+// usage: node .ci/summarize.mjs <vitest.json> <test.log> [<soak.json> <soak.log> ...]
 import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
@@ -44,14 +45,31 @@ export function fromLog(text) {
   return { passed, failed, skipped };
 }
 
-export function summarize(jsonPath, logPath) {
-  const counts =
+/** The counts of one tier: its JSON report, else its console log, else one failure (it did not run). */
+export function tierCounts(jsonPath, logPath) {
+  return (
     (jsonPath && existsSync(jsonPath) ? fromJson(readFileSync(jsonPath, 'utf8')) : null) ??
-    (logPath && existsSync(logPath) ? fromLog(readFileSync(logPath, 'utf8')) : null) ??
-    { passed: 0, failed: 1, skipped: 0 };
+    (logPath && existsSync(logPath) ? fromLog(readFileSync(logPath, 'utf8')) : null) ?? { passed: 0, failed: 1, skipped: 0 }
+  );
+}
+
+export function formatCounts(counts) {
   return `${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`;
 }
 
+/** summarize(json, log[, json2, log2, ...]): the closing line summing every tier. */
+export function summarize(...paths) {
+  const total = { passed: 0, failed: 0, skipped: 0 };
+  const pairs = Math.max(1, Math.ceil(paths.length / 2));
+  for (let i = 0; i < pairs; i++) {
+    const counts = tierCounts(paths[2 * i], paths[2 * i + 1]);
+    total.passed += counts.passed;
+    total.failed += counts.failed;
+    total.skipped += counts.skipped;
+  }
+  return formatCounts(total);
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.stdout.write(`${summarize(process.argv[2], process.argv[3])}\n`);
+  process.stdout.write(`${summarize(...process.argv.slice(2))}\n`);
 }

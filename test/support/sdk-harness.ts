@@ -83,8 +83,12 @@ export interface ToleratedExtra {
  * requirement failed, no other requirement failed, any other inconclusive verdict is one that
  * merely could not be established because its check stopped on the mutant's violation, and the
  * exit code is 1 when a MUST requirement failed (0 otherwise: a SHOULD-only mutant passes the run).
+ *
+ * `scope: 'breaks'` (only the checks covering `breaks` ran, `--check`): the requirements those
+ * checks also cover are "not established" when the break stopped them, with no other check to
+ * establish them, so a SHOULD-only mutant's run ends with exit code 4 instead of 0.
  */
-export function judgeMutantRun(run: SdkRun, breaks: readonly string[], tolerated: readonly ToleratedExtra[] = []): string[] {
+export function judgeMutantRun(run: SdkRun, breaks: readonly string[], tolerated: readonly ToleratedExtra[] = [], scope: 'full' | 'breaks' = 'full'): string[] {
   const problems: string[] = [];
   const verdicts = run.report.requirements.filter((r) => r.side === 'sdk');
   for (const id of breaks) {
@@ -102,7 +106,8 @@ export function judgeMutantRun(run: SdkRun, breaks: readonly string[], tolerated
     }
   }
   const must = verdicts.some((v) => v.status === 'failed' && v.level === 'MUST');
-  const expectedCode = must ? 1 : 0;
+  const unestablished = scope === 'breaks' && verdicts.some((v) => v.status === 'inconclusive');
+  const expectedCode = must ? 1 : unestablished ? 4 : 0;
   if (run.code !== expectedCode && problems.length === 0) problems.push(`exit code ${run.code}, expected ${expectedCode}`);
   return problems;
 }

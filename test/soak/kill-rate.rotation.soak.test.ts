@@ -1,0 +1,5 @@
+/** Soak: kill rate of the rotation mutants, seeds 2, 3 and a random one at full scope (see test/mutants/kill-rate.ts). */
+import { ROTATION_MUTANTS } from '../../src/mutants/backend/rotation.js';
+import { describeKillRate } from '../mutants/kill-rate.js';
+
+describeKillRate('refresh tokens and rotation (RT-*)', ROTATION_MUTANTS, 'soak');
