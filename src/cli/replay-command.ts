@@ -70,6 +70,7 @@ export async function runReplay(file: string, raw: Record<string, unknown>, io: 
         ...(process.env.EKSO_ADMIN_API_KEY ? { adminKey: process.env.EKSO_ADMIN_API_KEY } : {}),
         ...(process.env.EKSO_USER_API_KEY ? { userKey: process.env.EKSO_USER_API_KEY } : {}),
         clientId: typeof recorded.clientId === 'string' ? recorded.clientId : 'ekso-cli',
+        ...(typeof recorded.otherClientId === 'string' ? { otherClientId: recorded.otherClientId } : {}),
         concurrency: typeof recorded.concurrency === 'number' ? recorded.concurrency : 8,
         timeout: typeof recorded.timeout === 'number' ? recorded.timeout : 30,
         checkRateLimit: Boolean(recorded.checkRateLimit),
