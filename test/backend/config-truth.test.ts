@@ -162,11 +162,12 @@ describe('generators draw only from the families the sources can give (issue 14,
   });
 
   it('--check RT-09 alone against a short idle window, no clock: RT-09 judged in real time on Cli families', async () => {
-    const { backend, baseUrl, keys } = await serving({ advertiseTestHooks: false, refreshIdleWindowSeconds: 3 });
+    // Hooks served for the script but hidden from the harness (discovery pointed elsewhere): no clock.
+    const { backend, baseUrl, keys } = await serving({ refreshIdleWindowSeconds: 3 });
     const profile = join(dir, 'idle3.json');
-    await writeFile(profile, JSON.stringify({ refreshIdleWindowSeconds: 3 }));
+    await writeFile(profile, JSON.stringify({ refreshIdleWindowSeconds: 3, discoveryPath: '/no-discovery-here', deviceAuthorizationEndpoint: '/device_authorization' }));
     try {
-      const { report } = await runBackend({ baseUrl, ...keys, tokenCommand: CLI_ONLY_COMMAND, profile, seed: 4, numRuns: 2, ...select('rt.idle-window') });
+      const { report } = await runBackend({ baseUrl, ...keys, tokenCommand: CLI_ONLY_COMMAND, profile, seed: 1, numRuns: 2, ...select('rt.idle-window') });
       expect(notPassed(report)).toEqual([]);
       expect(statuses(report)['RT-09']).toBe('passed');
     } finally {
