@@ -43,6 +43,7 @@ describe.skipIf(!enabled)(`the configuration matrix: ${LANES.length} lanes × ${
         const found = await runLane(lane, seeds, dir);
         problems.push(...found);
         process.stderr.write(`config matrix ${laneName(lane)}: ${found.length ? `${found.length} problem(s)` : 'ok'} in ${Math.round((Date.now() - started) / 1000)} s\n`);
+        for (const problem of found.slice(0, 20)) process.stderr.write(`  ${problem.slice(0, 400)}\n`);
       }
     };
     await Promise.all(Array.from({ length: parallel }, worker));

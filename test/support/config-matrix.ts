@@ -18,7 +18,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Report } from '../../src/report/schema.js';
-import { readJsonReport, ROOT, runCli, startServe, type Serve } from './cli.js';
+import { readJsonReport, ROOT, runCli, spawnCli, type Serve } from './cli.js';
 
 export type SourceKind = 'hooks' | 'command' | 'device' | 'both';
 export type ClockKind = 'discovery' | 'profile' | 'none';
@@ -109,13 +109,38 @@ export function judgeRun(lane: Lane, code: number | null, report: Report): strin
 }
 
 /**
+ * `serve --test-hooks --port 0 --rate-limit 0` plus the lane's options, living as long as the lane
+ * (a lane of six full runs takes far longer than the 10 min of `startServe` on a busy machine).
+ */
+async function startLaneServe(extra: string[]): Promise<Serve> {
+  const run = spawnCli(['serve', '--test-hooks', '--port', '0', '--rate-limit', '0', ...extra], { timeoutMs: 24 * 3_600_000 });
+  await run.waitFor(/EKSO_USER_API_KEY=\S+\n/);
+  const printed = run.stdout();
+  const get = (name: string) => {
+    const value = new RegExp(`^${name}=(\\S+)$`, 'm').exec(printed)?.[1];
+    if (!value) throw new Error(`serve did not print ${name}:\n${printed}`);
+    return value;
+  };
+  return {
+    baseUrl: get('EKSO_BASE_URL'),
+    adminKey: get('EKSO_ADMIN_API_KEY'),
+    userKey: get('EKSO_USER_API_KEY'),
+    run,
+    async stop() {
+      if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGTERM');
+      await run.done;
+    },
+  };
+}
+
+/**
  * Runs `seeds` against one `serve` of the lane, one after another (they share its clock).
  * Returns the problems of every run, keyed `lane seed N`.
  */
 export async function runLane(lane: Lane, seeds: readonly number[], dir: string, extra: string[] = []): Promise<string[]> {
   const laneDir = join(dir, laneName(lane).replace(/[^a-z0-9]+/gi, '-'));
   await mkdir(laneDir, { recursive: true });
-  const serve = await startServe(serveArgs(lane));
+  const serve = await startLaneServe(serveArgs(lane));
   const problems: string[] = [];
   try {
     const base = await harnessArgs(lane, serve, laneDir);
@@ -130,6 +155,11 @@ export async function runLane(lane: Lane, seeds: readonly number[], dir: string,
         continue;
       }
       for (const problem of judgeRun(lane, result.code, report)) problems.push(`${laneName(lane)} seed ${seed}: ${problem}`);
+      // A target that died takes every later seed with it: say so once, plainly.
+      if (serve.run.child.exitCode !== null || serve.run.child.signalCode !== null) {
+        problems.push(`${laneName(lane)}: serve ended during seed ${seed}: ${serve.run.stderr().slice(-500)}`);
+        break;
+      }
     }
   } finally {
     await serve.stop();
