@@ -39,7 +39,6 @@ function needsClient(session: BackendSession): string | null {
   return session.clientRefusal();
 }
 
-const needsClock = 'needs a clock hook: a target with test hooks, or the profile key testClock';
 
 /**
  * The refresh outcome of an answer: 200 + tokens, or a refusal in a form RFC 6749 §5.2 allows
@@ -495,7 +494,7 @@ const idleWindow: Check = {
   requirements: ['RT-09'],
   defaultRuns: 4,
   exclusive: true,
-  skipReason: (s) => needsClient(s) ?? needsFamilies(s) ?? (s.hasClock || s.options.idleWindowSeconds <= 10 ? null : `${needsClock} (or a profile refreshIdleWindowSeconds ≤ 10 to wait in real time)`),
+  skipReason: (s) => needsClient(s) ?? needsFamilies(s) ?? (s.hasClock || s.options.idleWindowSeconds <= 10 ? null : `${s.noClockReason} (or a profile refreshIdleWindowSeconds ≤ 10 to wait in real time)`),
   property: (session, ctx) => {
     const idleMs = session.options.idleWindowSeconds * 1000;
     const margin = session.hasClock ? Math.min(60_000, Math.floor(idleMs / 10)) : 2_000;
@@ -610,7 +609,7 @@ const accessExpiry: Check = {
         latest = session.targetNow();
       }
       const lifetime = family.pair.expiresIn * 1000;
-      if (!session.hasClock && lifetime > 10_000) throw new Skip(`${needsClock} (access tokens live ${family.pair.expiresIn} s)`);
+      if (!session.hasClock && lifetime > 10_000) throw new Skip(`${session.noClockReason} (access tokens live ${family.pair.expiresIn} s)`);
       const token = family.access[family.access.length - 1]!;
       const early = await session.driver.probe(bearer(token));
       ctx.step(`use the access token right away → ${early.status}`);

@@ -175,3 +175,32 @@ describe('generators draw only from the families the sources can give (issue 14,
     }
   });
 });
+
+describe('targets without an advertised hook or without a clock (the matrix lanes)', () => {
+  it('advertiseTestHooks: false serves the hooks without naming them in discovery', async () => {
+    const { backend, baseUrl } = await serving({ advertiseTestHooks: false });
+    try {
+      const discovery = (await (await fetch(`${baseUrl}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+      expect(discovery.ekso_conformance_test_hooks).toBeUndefined();
+      const hook = await fetch(`${baseUrl}/__conformance/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ marker: 'Cli', user: 'admin' }) });
+      expect(hook.status).toBe(200);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('an advertised clock hook that answers 404 is dropped with the reason: the clock checks are skipped, not inconclusive', async () => {
+    const { backend, baseUrl } = await serving({ clockHook: false });
+    try {
+      const { code, report } = await runBackend({ baseUrl, seed: 2, ...select('ak.no-expiry,rt.idle-window') });
+      for (const check of report.checks) {
+        expect(check.status, check.id).toBe('skipped');
+        expect(check.message).toMatch(/clock hook .*__conformance\/clock.* answered 404/);
+      }
+      expect(report.diagnostics?.join('\n')).toMatch(/answered 404: no clock/);
+      expect(code).toBe(0);
+    } finally {
+      await backend.close();
+    }
+  });
+});

@@ -178,9 +178,14 @@ export class BackendSession implements TargetClock {
     return this.tokens;
   }
 
+  /** Why there is no clock, naming the options (and what a clock hook that failed answered). */
+  get noClockReason(): string {
+    return `needs a clock hook: a target with test hooks, or the profile key testClock${this.clockProblem ? ` (${this.clockProblem})` : ''}`;
+  }
+
   /** Moves the target's clock; anything but a 2xx makes the check inconclusive. */
   async advanceClock(ms: number): Promise<void> {
-    if (!this.hasClock) throw new Skip(`needs a clock hook: a target with test hooks, or the profile key testClock${this.clockProblem ? ` (${this.clockProblem})` : ''}`);
+    if (!this.hasClock) throw new Skip(this.noClockReason);
     if (ms > 0) this.clockMoves += 1;
     const before = Date.now();
     const response = await this.driver.advanceClock(ms);
