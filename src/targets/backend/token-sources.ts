@@ -295,8 +295,7 @@ export class TokenSources implements TokenSource {
 
   /** The sources that may make `marker` families, in order of preference. */
   private order(marker: Marker): Array<[SourceName, TokenSource]> {
-    const { device, command, hooks } = this.sources;
-    const user = device || command;
+    const user = this.sources.device || this.sources.command;
     const names: SourceName[] = user ? (marker === 'Cli' ? ['device', 'command'] : ['command']) : ['hooks'];
     return names.flatMap((name): Array<[SourceName, TokenSource]> => (this.sources[name] ? [[name, this.sources[name]!]] : []));
   }
