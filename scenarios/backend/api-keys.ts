@@ -20,7 +20,7 @@ import { authOutcome, describe, expectPermissionDenied, hashForms, is2xx, minted
 type Check = CheckDefinition<BackendSession>;
 
 const needsAdmin = (s: BackendSession) => s.missingIdentity('admin');
-const needsClock = (s: BackendSession) => (s.hasClock ? null : 'needs a clock hook: a target with test hooks, or the profile key testClock');
+const needsClock = (s: BackendSession) => (s.hasClock ? null : s.noClockReason);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 

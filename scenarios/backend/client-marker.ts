@@ -136,7 +136,8 @@ function gateCheck(marker: ClientMarker): Check {
     title: `A ${marker} caller's system-field metadata update ${verdict}`,
     requirements: [requirement],
     defaultRuns: 3,
-    skipReason: (s) => unavailable(s, marker),
+    // A family source that failed in the preflight makes this inconclusive, not skipped.
+    skipReason: (s) => (marker === 'Sdk' ? unavailable(s, marker) : s.familyProblem([marker])),
     property: (session, ctx) =>
       property(ctx, fc.nat(), async (n) => {
         const caller = await MarkedCaller.create(session, marker);
@@ -153,7 +154,7 @@ const survivesRotation: Check = {
   title: "Every access token of a family keeps the family's marker across rotations",
   requirements: ['CM-04'],
   defaultRuns: 4,
-  skipReason: (s) => (available(s).some((m) => m !== 'Sdk') ? null : s.unavailableFamily('Cli')),
+  skipReason: (s) => s.clientRefusal() ?? (available(s).some((m) => m !== 'Sdk') ? null : s.unavailableFamily('Cli')),
   property: (session, ctx) => {
     const families = available(session).filter((m) => m !== 'Sdk');
     // Every family marker in every run ("Cli stays Cli, Web stays Web"): a run that rotated only
@@ -372,7 +373,7 @@ const gateModel: Check = {
       ...(m.includes('Sdk') ? ['CM-01'] : []),
       ...(m.includes('Cli') ? ['CM-02'] : []),
       ...(m.includes('Web') ? ['CM-03'] : []),
-      ...(m.some((x) => x !== 'Sdk') ? ['CM-04'] : []),
+      ...(m.some((x) => x !== 'Sdk') && !s.clientRefusal() ? ['CM-04'] : []),
       'CM-05',
       ...(m.some((x) => x !== 'Web') ? ['CM-07'] : []),
     ];
@@ -385,8 +386,9 @@ const gateModel: Check = {
       fc.constantFrom(...markers).map((m) => new AddCallerCommand(m)),
       fc.tuple(fc.nat(3), fc.nat(5), fc.option(fc.constantFrom(...SPOOFS), { freq: 2 })).map(([w, f, s]) => new GatedCommand(w, f, s)),
       fc.tuple(fc.nat(3), fc.nat(5)).map(([w, f]) => new ValuesCommand(w, f)),
-      fc.nat(3).map((w) => new RotateCommand(w)),
     ];
+    // Rotations need a client the token endpoint takes.
+    if (!session.clientRefusal()) commands.push(fc.nat(3).map((w) => new RotateCommand(w)));
     return modelProperty(
       ctx,
       commands,

@@ -11,7 +11,7 @@ import { bearer } from '../../src/targets/backend/driver.js';
 import type { BackendSession } from '../../src/targets/backend/session.js';
 import type { HttpResponse } from '../../src/targets/http.js';
 import { DeviceAuthorizationResponse, parseWire } from '../../src/spec/wire.js';
-import { authOutcome, describe, oauthErrorCode, tokenPair } from './support.js';
+import { authOutcome, describe, isClientRefusal, oauthErrorCode, tokenPair } from './support.js';
 
 type Check = CheckDefinition<BackendSession>;
 
@@ -29,6 +29,10 @@ async function startDevice(session: BackendSession, ctx: CheckContext): Promise<
   const response = await session.driver.deviceAuthorize();
   const parsed = parseWire(DeviceAuthorizationResponse, response.json);
   ctx.step(`device authorization → ${response.status}`);
+  if (isClientRefusal(response)) {
+    // RFC 8628 §3.2 / RFC 6749 §5.2: the client itself was refused — the harness's configuration.
+    throw new Skip(`the device authorization endpoint refused the client ${JSON.stringify(session.driver.clientId)} (${response.status} ${oauthErrorCode(response)}): set --client-id to a client the target allows the device flow`);
+  }
   if (response.status !== 200 || !parsed.ok) {
     throw new Violation('DF-01', '200 {device_code, user_code, verification_uri, expires_in, interval}', `${parsed.ok ? '' : `${parsed.error}: `}${describe(session, response)}`, 'the device authorization response is not RFC 8628 §3.2');
   }

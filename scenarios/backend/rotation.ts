@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { CheckContext, CheckDefinition } from '../../src/engine/check.js';
 import { sleep } from '../../src/engine/limits.js';
-import { Skip, Violation, deviation, expectThat, goOn } from '../../src/engine/outcomes.js';
+import { Inconclusive, Skip, Violation, deviation, expectThat, goOn } from '../../src/engine/outcomes.js';
 import { modelProperty, property } from '../../src/engine/properties.js';
 import { fingerprint } from '../../src/engine/redact.js';
 import { TokenFamiliesModel, type Marker, type RefreshOutcome, type RefreshPrediction } from '../../src/model/token-families.js';
@@ -15,25 +15,39 @@ import type { BackendSession } from '../../src/targets/backend/session.js';
 import type { TokenPair } from '../../src/targets/backend/token-sources.js';
 import type { HttpResponse } from '../../src/targets/http.js';
 import { formatDuration } from './api-keys.js';
-import { authOutcome, describe, expectOAuthError, oauthErrorCode, tokenPair } from './support.js';
+import { authOutcome, describe, expectOAuthError, isClientRefusal, oauthErrorCode, tokenPair } from './support.js';
 
 type Check = CheckDefinition<BackendSession>;
 
-/** Markers this session can obtain families of (Cli first: the device flow is the common source). */
+/**
+ * Markers this session can obtain families of (Cli first: the device flow is the common source).
+ * Learnt before any property is built (the preflight tries every configured source), so that
+ * generators draw only from what the sources can give: a case asking for a family nobody can
+ * make would skip the whole check.
+ */
 function markers(session: BackendSession): Marker[] {
-  return (['Cli', 'Web'] as const).filter((m) => session.unavailableFamily(m) === null);
+  return session.familyMarkers();
 }
 
+/** Skip reason when no family can be had (throws Inconclusive when a configured source failed). */
 function needsFamilies(session: BackendSession): string | null {
-  return markers(session).length ? null : session.unavailableFamily('Cli');
+  return session.familyProblem();
 }
 
-const needsClock = 'needs a clock hook: a target with test hooks, or the profile key testClock';
+/** When the token endpoint refuses the harness's own client, no refresh can be judged. */
+function needsClient(session: BackendSession): string | null {
+  return session.clientRefusal();
+}
 
-/** The refresh outcome of an answer: 200 + tokens, or 400 + an OAuth error; anything else violates. */
+
+/**
+ * The refresh outcome of an answer: 200 + tokens, or a refusal in a form RFC 6749 §5.2 allows
+ * (400 with an OAuth error; 401 with `invalid_client`); anything else violates.
+ */
 function refreshOutcome(session: BackendSession, response: HttpResponse, requirement: string, expected: string): RefreshOutcome {
   if (response.status === 200) return 'rotated';
   if (response.status === 400 && oauthErrorCode(response)) return 'rejected';
+  if (response.status === 401 && oauthErrorCode(response) === 'invalid_client') return 'rejected';
   throw new Violation(requirement, expected, describe(session, response), 'the token endpoint answered neither tokens nor an RFC 6749 error');
 }
 
@@ -86,9 +100,11 @@ class NewFamilyCommand implements fc.AsyncCommand<TokenFamiliesModel, FamiliesRe
     return model.families.length < 4;
   }
   async run(model: TokenFamiliesModel, real: FamiliesReal): Promise<void> {
-    syncTime(model, real);
     const pair = await real.session.newFamily(this.marker);
-    const family = model.addFamily(this.marker, pair.clientId, pair.expiresIn * 1000);
+    // The family starts at its own issue time on the target's clock (it may be older than this
+    // command: a spare, or one a slow command made), never at the time of its first use.
+    syncTime(model, real);
+    const family = model.addFamily(this.marker, pair.clientId, pair.expiresIn * 1000, { at: Math.min(pair.issuedAt, model.now), uncertaintyMs: pair.issueUncertaintyMs });
     real.tokens.push(new FamilyTokens(pair));
     real.ctx.step(`new ${this.marker} family #${family.id}`);
   }
@@ -152,8 +168,10 @@ class RefreshCommand implements fc.AsyncCommand<TokenFamiliesModel, FamiliesReal
     // rotation also exercised RT-01's shape and novelty.
     if (prediction.allowed.length === 1) real.ctx.exercised(prediction.requirement);
     if (outcome === 'rotated') real.ctx.exercised('RT-01');
-    if (outcome === 'rejected' && prediction.allowed.length === 1) {
-      // The refusal itself must be the one the requirement names (400 invalid_grant).
+    if (outcome === 'rejected' && prediction.allowed.length === 1 && !(prediction.kind === 'foreign-client' && isClientRefusal(response))) {
+      // The refusal itself must be the one the requirement names (400 invalid_grant). A foreign
+      // presentation refused as invalid_client / unauthorized_client was refused for the client,
+      // not the token: its code cannot be judged (the bracketing refreshes still judge the rest).
       expectOAuthError(real.session, response, ['invalid_grant'], prediction.requirement, `${label} was refused, but not with invalid_grant`);
     }
     if (outcome === 'rotated') {
@@ -230,11 +248,14 @@ const rotationModel: Check = {
   id: 'rt.rotation.model',
   title: 'Refresh rotation, replay detection, client binding, idle window and access tokens, against the model of token families',
   requirements: ['RT-01', 'RT-02', 'RT-03', 'RT-04', 'RT-05', 'RT-06', 'RT-08', 'RT-09'],
-  requirementsFor: (s) => (s.hasClock ? rotationModel.requirements : ['RT-01', 'RT-03', 'RT-04', 'RT-05', 'RT-06', 'RT-08']),
+  // RT-08 only with a second client the target takes (learnt before the checks); RT-02 and
+  // RT-09 only with a clock.
+  requirementsFor: (s) =>
+    rotationModel.requirements.filter((r) => (s.hasClock || (r !== 'RT-02' && r !== 'RT-09')) && (r !== 'RT-08' || s.otherClientProblem() === null)),
   defaultRuns: 30,
   exclusive: true,
   creditsOnlyExercised: true,
-  skipReason: needsFamilies,
+  skipReason: (s) => needsClient(s) ?? needsFamilies(s),
   limitsFor: (s) => ({ ...graceLimits(s, ['RT-03', 'RT-04', 'RT-05']), ...isolationLimits(s) }),
   property: (session, ctx) => {
     const idleMs = session.options.idleWindowSeconds * 1000;
@@ -249,7 +270,9 @@ const rotationModel: Check = {
       fc
         .tuple(fc.nat(3), replays ? fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 3 }) }) : fc.constant(0))
         .map(([p, b]) => new RefreshCommand(p, b, false)),
-      ...(known.has('RT-08') ? [] : [fc.nat(3).map((p) => new RefreshCommand(p, 0, true))]),
+      // A second client the target does not take would only be refused as a client (RT-08
+      // cannot be judged with it): no foreign presentations then; nor once RT-08 is known.
+      ...(session.otherClientProblem() === null && !known.has('RT-08') ? [fc.nat(3).map((p) => new RefreshCommand(p, 0, true))] : []),
       ...(known.has('RT-02') ? [] : [fc.tuple(fc.nat(3), fc.nat(2)).map(([p, b]) => new UseAccessCommand(p, b))]),
     ];
     if (session.hasClock && !known.has('RT-09')) {
@@ -283,7 +306,7 @@ const shape: Check = {
   title: 'A refresh returns a new access token and a new refresh token in the RFC 6749 §5.1 shape',
   requirements: ['RT-01'],
   defaultRuns: 5,
-  skipReason: needsFamilies,
+  skipReason: (s) => needsClient(s) ?? needsFamilies(s),
   property: (session, ctx) =>
     property(ctx, fc.tuple(fc.constantFrom(...markersOrCli(session)), fc.integer({ min: 1, max: 4 })), async ([marker, rotations]) => {
       const family = new FamilyTokens(await session.newFamily(marker));
@@ -346,7 +369,7 @@ const superseded: Check = {
   title: 'After a rotation the superseded refresh token is refused with invalid_grant (grace: only the previous one, only within the window)',
   requirements: ['RT-03'],
   defaultRuns: 6,
-  skipReason: needsFamilies,
+  skipReason: (s) => needsClient(s) ?? needsFamilies(s),
   limitsFor: (s) => graceLimits(s, ['RT-03']),
   property: (session, ctx) => {
     const policy = session.policy;
@@ -382,7 +405,7 @@ const replayRevokesFamily: Check = {
   title: "A replayed refresh token revokes the whole family: its newest refresh token and its access tokens",
   requirements: ['RT-04', 'RT-05'],
   defaultRuns: 6,
-  skipReason: needsFamilies,
+  skipReason: (s) => needsClient(s) ?? needsFamilies(s),
   limitsFor: (s) => graceLimits(s, ['RT-04', 'RT-05']),
   property: (session, ctx) => {
     const minBack = session.policy.kind === 'grace' ? 2 : 1;
@@ -419,7 +442,7 @@ const isolation: Check = {
   requirements: ['RT-06'],
   defaultRuns: 5,
   exclusive: true,
-  skipReason: needsFamilies,
+  skipReason: (s) => needsClient(s) ?? needsFamilies(s),
   limitsFor: isolationLimits,
   property: (session, ctx) =>
     // A family is let run out of its idle window only where the run can get there.
@@ -463,7 +486,7 @@ const concurrent: Check = {
   title: 'Concurrent refreshes of one refresh token leave at most one live successor (no fork)',
   requirements: ['RT-07'],
   defaultRuns: 40,
-  skipReason: needsFamilies,
+  skipReason: (s) => needsClient(s) ?? needsFamilies(s),
   property: (session, ctx) => {
     const maxBurst = Math.max(2, Math.min(8, session.options.concurrency));
     return property(ctx, fc.tuple(fc.constantFrom(...markersOrCli(session)), fc.integer({ min: 2, max: maxBurst }), fc.nat(2)), async ([marker, burst, warmup]) => {
@@ -505,7 +528,9 @@ const clientBinding: Check = {
   title: 'A refresh token presented by another client fails with invalid_grant and is not rotated',
   requirements: ['RT-08'],
   defaultRuns: 4,
-  skipReason: needsFamilies,
+  // A second client the target does not know (or does not authenticate) cannot show that tokens
+  // are bound to their client: skipped, naming how to configure one — never failed.
+  skipReason: (s) => needsClient(s) ?? s.otherClientProblem() ?? needsFamilies(s),
   property: (session, ctx) =>
     property(ctx, fc.tuple(fc.constantFrom(...markersOrCli(session)), fc.nat(2)), async ([marker, rotations]) => {
       const family = new FamilyTokens(await session.newFamily(marker));
@@ -513,6 +538,12 @@ const clientBinding: Check = {
       const other = session.options.otherClientId;
       const foreign = await session.driver.refresh(family.current, { clientId: other });
       ctx.step(`present the current token as client ${other} → ${foreign.status} ${oauthErrorCode(foreign) ?? ''}`);
+      if (isClientRefusal(foreign)) {
+        throw new Skip(
+          `RT-08 cannot be judged: the target refused the second client ${JSON.stringify(other)} itself (${foreign.status} ${oauthErrorCode(foreign)}), not the token; ` +
+            'set --other-client-id ID or the profile key otherClientId to another client registered on the target',
+        );
+      }
       expectOAuthError(session, foreign, ['invalid_grant'], 'RT-08', `a refresh token issued to ${family.pair.clientId} was not refused for ${other}`);
       const own = await session.driver.refresh(family.current);
       ctx.step(`present it as its own client → ${own.status}`);
@@ -526,11 +557,12 @@ const idleWindow: Check = {
   requirements: ['RT-09'],
   defaultRuns: 4,
   exclusive: true,
-  skipReason: (s) => needsFamilies(s) ?? (s.hasClock || s.options.idleWindowSeconds <= 10 ? null : `${needsClock} (or a profile refreshIdleWindowSeconds ≤ 10 to wait in real time)`),
+  skipReason: (s) => needsClient(s) ?? needsFamilies(s) ?? (s.hasClock || s.options.idleWindowSeconds <= 10 ? null : `${s.noClockReason} (or a profile refreshIdleWindowSeconds ≤ 10 to wait in real time)`),
   property: (session, ctx) => {
     const idleMs = session.options.idleWindowSeconds * 1000;
     const margin = session.hasClock ? Math.min(60_000, Math.floor(idleMs / 10)) : 2_000;
     const pass = async (ms: number) => {
+      if (ms <= 0) return;
       if (session.hasClock) await session.advanceClock(ms);
       else await sleep(ms, ctx.signal);
       ctx.step(`let ${formatDuration(ms)} pass`);
@@ -539,9 +571,17 @@ const idleWindow: Check = {
     // (one slide alone would pass under a window that does not slide).
     return property(ctx, fc.tuple(fc.constantFrom(...markersOrCli(session)), fc.integer({ min: 2, max: 3 }), fc.double({ min: 0.55, max: 0.95, noNaN: true })), async ([marker, slides, fraction]) => {
       const family = new FamilyTokens(await session.newFamily(marker));
+      // The window runs from the family's issue time (the earliest it may have been: a family is
+      // as old as its issue time says, not as old as this check's first use of it).
+      let lastActivity = family.pair.issuedAt - family.pair.issueUncertaintyMs;
       // Each step stays inside the window but the total exceeds it: only a sliding window passes.
       for (let i = 0; i < slides; i++) {
-        await pass(Math.min(idleMs - margin, Math.max(margin, Math.floor(idleMs * fraction))));
+        const step = Math.min(idleMs - margin, Math.max(margin, Math.floor(idleMs * fraction)));
+        if (session.targetNow() - lastActivity > idleMs - margin) {
+          throw new Inconclusive(`the ${marker} family was already ${formatDuration(session.targetNow() - lastActivity)} old when the check got it (idle window ${formatDuration(idleMs)}): the token source is too slow for this window`);
+        }
+        await pass(lastActivity + step - session.targetNow());
+        lastActivity = session.targetNow();
         const response = await session.driver.refresh(family.current);
         ctx.step(`refresh inside the window (slide ${i + 1}) → ${response.status}`);
         if (response.status !== 200) {
@@ -580,6 +620,7 @@ const garbage: Check = {
   title: 'Unknown, malformed, truncated or empty refresh tokens get a 400 OAuth error, never tokens or a 5xx',
   requirements: ['RT-10'],
   defaultRuns: 15,
+  skipReason: needsClient,
   property: (session, ctx) => {
     const kinds = markers(session);
     return property(ctx, garbageTokens, async (g) => {
@@ -598,7 +639,7 @@ const cacheHeaders: Check = {
   title: 'Token responses carry Cache-Control: no-store',
   requirements: ['RT-11'],
   defaultRuns: 3,
-  skipReason: needsFamilies,
+  skipReason: (s) => needsClient(s) ?? needsFamilies(s),
   property: (session, ctx) =>
     property(ctx, fc.constantFrom(...markersOrCli(session)), async (marker) => {
       const family = await session.newFamily(marker);
@@ -616,20 +657,30 @@ const accessExpiry: Check = {
   requirements: ['RT-02'],
   defaultRuns: 3,
   exclusive: true,
-  skipReason: needsFamilies,
+  skipReason: (s) => needsClient(s) ?? needsFamilies(s),
   property: (session, ctx) =>
     property(ctx, fc.tuple(fc.constantFrom(...markersOrCli(session)), fc.boolean()), async ([marker, refreshed]) => {
       if (session.hasClock) await session.advanceClock(0);
       const family = new FamilyTokens(await session.newFamily(marker));
-      if (refreshed) await rotate(session, family, ctx);
-      const issuedAt = session.targetNow();
+      // When the token was issued, on the target's clock: between `earliest` and `latest` (the
+      // family's own issue time — it may be older than this run — or the rotation's).
+      let earliest = family.pair.issuedAt - family.pair.issueUncertaintyMs;
+      let latest = family.pair.issuedAt;
+      if (refreshed) {
+        earliest = session.targetNow();
+        await rotate(session, family, ctx);
+        latest = session.targetNow();
+      }
       const lifetime = family.pair.expiresIn * 1000;
-      if (!session.hasClock && lifetime > 10_000) throw new Skip(`${needsClock} (access tokens live ${family.pair.expiresIn} s)`);
+      if (!session.hasClock && lifetime > 10_000) throw new Skip(`${session.noClockReason} (access tokens live ${family.pair.expiresIn} s)`);
       const token = family.access[family.access.length - 1]!;
       const early = await session.driver.probe(bearer(token));
       ctx.step(`use the access token right away → ${early.status}`);
-      expectThat(authOutcome(session, early, 'RT-02', 'a fresh access token') === 'accepted', 'RT-02', 'a fresh access token was refused', '2xx', describe(session, early));
-      const past = issuedAt + lifetime + 6_000 - session.targetNow();
+      // Judged only while the token is surely unexpired (1 s of margin for the request itself).
+      if (session.targetNow() < earliest + lifetime - 1_000) {
+        expectThat(authOutcome(session, early, 'RT-02', 'a fresh access token') === 'accepted', 'RT-02', 'a fresh access token was refused', '2xx', describe(session, early));
+      }
+      const past = latest + lifetime + 6_000 - session.targetNow();
       if (session.hasClock) await session.advanceClock(past);
       else await sleep(past, ctx.signal);
       ctx.step(`let the token expire (${family.pair.expiresIn} s + 6 s)`);

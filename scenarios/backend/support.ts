@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { deviation, Violation } from '../../src/engine/outcomes.js';
 import type { HttpResponse } from '../../src/targets/http.js';
 import type { BackendSession } from '../../src/targets/backend/session.js';
-import type { TokenPair } from '../../src/targets/backend/token-sources.js';
+import { CLIENT_REFUSALS, type TokenPair } from '../../src/targets/backend/token-sources.js';
 import { EksoErrorBody, MintResponse, OAuthError, TokenResponse, UsableTokens, parseWire } from '../../src/spec/wire.js';
 
 /** A one-line, redacted description of a response for expected/actual. */
@@ -87,6 +87,16 @@ export function tokenPair(session: BackendSession, response: HttpResponse, requi
 export function oauthErrorCode(response: HttpResponse): string | null {
   const parsed = parseWire(OAuthError, response.json);
   return parsed.ok ? parsed.value.error : null;
+}
+
+/**
+ * An RFC 6749 §5.2 refusal of the client itself (`invalid_client`, `unauthorized_client`; 400,
+ * or 401 as §5.2 allows): the target did not judge the grant, so a requirement about the grant
+ * cannot be judged from it — the harness's client configuration is in question.
+ */
+export function isClientRefusal(response: HttpResponse): boolean {
+  const code = oauthErrorCode(response);
+  return (response.status === 400 || response.status === 401) && code !== null && CLIENT_REFUSALS.includes(code);
 }
 
 /** Asserts an RFC 6749 §5.2 refusal: status 400 and `error` in `codes`. */

@@ -22,6 +22,8 @@ import {
   CommandTokenSource,
   DeviceFlowTokenSource,
   HookDeviceApprover,
+  describeSource,
+  DeviceFlowDeviation,
   HookTokenSource,
   TokenSources,
   type TokenPair,
@@ -53,6 +55,8 @@ export interface BackendOptions extends CommonOptions {
   tokenCommand?: string;
   deviceApproveCommand?: string;
   clientId: string;
+  /** A second registered client id for RT-08 (`--other-client-id`); overrides the profile's. */
+  otherClientId?: string;
   profile?: string;
   rate?: number;
   concurrency: number;
@@ -166,7 +170,18 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
         output.line(`ekso-conformance: ${note}`);
       }
       // The run's stop signal (Ctrl-C or --max-time): token commands and device polling end with it.
-      session = await openSession(driver, options, redactor, ledger, identities, stopRequests.signal);
+      const opened = await openSession(driver, options, redactor, ledger, identities, stopRequests.signal);
+      for (const note of opened.notes) {
+        diagnostics.push(note);
+        output.line(`ekso-conformance: ${oneLine(note)}`);
+      }
+      // CONTRACT exit 3, "the token source rejected before any check ran" — only when that leaves
+      // nothing to run: a source failing for one kind of family costs the checks that need that
+      // kind (skipped or inconclusive, with the reason), never the API-key checks beside them.
+      if (opened.sourceFailures.length && !selection.selected.some((c) => canRun(c, opened.session))) {
+        throw new TargetUnusableError(`${opened.sourceFailures.join('; ')} — and no selected check can run without it`);
+      }
+      session = opened.session;
     } catch (error) {
       if (interrupt.signal.aborted || (error instanceof TransportError && error.failure === 'aborted')) {
         // Ctrl-C (or --max-time) during setup: not the target's fault.
@@ -390,7 +405,7 @@ async function openSession(
   ledger: CleanupLedger,
   identities: { admin?: Identity; user?: Identity },
   signal: AbortSignal,
-): Promise<BackendSession> {
+): Promise<{ session: BackendSession; notes: string[]; sourceFailures: string[] }> {
   // Given keys are checked before anything is minted: a rejected key ends the run (exit 3) with
   // nothing left behind on the target. A key a check would use with a 401 yields only bogus
   // verdicts (e.g. AK-11 expects 403 from the user key).
@@ -416,53 +431,99 @@ async function openSession(
       ? new HookDeviceApprover(driver)
       : undefined;
   const device = options.deviceApproveCommand && approver ? new DeviceFlowTokenSource(driver, approver, signal) : undefined;
+  const idleWindowSeconds = driver.profile.refreshIdleWindowSeconds ?? DEFAULT_PROFILE.refreshIdleWindowSeconds;
   const session = new BackendSession(
     driver,
     redactor,
     ledger,
-    new TokenSources({ ...(device ? { device } : {}), ...(command ? { command } : {}), ...(hooks ? { hooks } : {}) }),
+    // Choice: a spare family is handed out only while younger than 10 s and than a tenth of the
+    // idle window (a check treats a family as just issued only within its issue time's margin).
+    new TokenSources({ ...(device ? { device } : {}), ...(command ? { command } : {}), ...(hooks ? { hooks } : {}) }, Math.min(10_000, idleWindowSeconds * 100)),
     identities,
     {
       policy: options.policy,
       checkRateLimit: options.checkRateLimit,
-      idleWindowSeconds: driver.profile.refreshIdleWindowSeconds ?? DEFAULT_PROFILE.refreshIdleWindowSeconds,
+      idleWindowSeconds,
       concurrency: options.concurrency,
-      otherClientId: driver.profile.otherClientId ?? DEFAULT_PROFILE.otherClientId,
+      otherClientId: options.otherClientId ?? driver.profile.otherClientId ?? DEFAULT_PROFILE.otherClientId,
+      otherClientIdFrom: options.otherClientId ? 'flag' : driver.profile.otherClientId ? 'profile' : 'default',
     },
   );
   session.approver = approver;
-  if (options.tokenCommand || options.deviceApproveCommand) await preflightTokenSource(session, driver, signal);
-  return session;
+  const notes: string[] = [];
+  const clockNote = await session.readClock();
+  if (clockNote) notes.push(clockNote);
+  let sourceFailures: string[] = [];
+  if (hooks || command || device) {
+    // Whether the token endpoint takes the harness's client, and the second client of RT-08.
+    for (const clientId of new Set([driver.clientId, session.options.otherClientId])) {
+      const standing = await session.probeClient(clientId);
+      if (standing.refused && clientId === driver.clientId) notes.push(`${session.clientRefusal()}; the checks that refresh tokens are skipped`);
+    }
+    const otherProblem = session.otherClientProblem();
+    if (otherProblem) notes.push(otherProblem);
+  }
+  if (command || device) sourceFailures = await preflightTokenSources(session, driver, signal);
+  return { session, notes: [...notes, ...sourceFailures.map((f) => `${f}; the checks that need those families are not run`)], sourceFailures };
+}
+
+/** Whether a selected check has something to run in this session (its skip reason is null). */
+function canRun(check: { skipReason?: (s: BackendSession) => string | null }, session: BackendSession): boolean {
+  try {
+    return !check.skipReason?.(session);
+  } catch {
+    return false;
+  }
 }
 
 /**
- * CONTRACT exit 3, "the token source rejected before any check ran": the token source the user
- * gave is tried once before the checks — one admin family (Cli, else Web when the command cannot
- * make Cli), its access token presented to the authenticated probe. A source that fails, or whose
- * token the target refuses with 401, makes every family check meaningless: the run stops with one
- * line instead of a page of inconclusive verdicts. The family is kept for the first check that
- * wants one, so nothing is wasted. A command that exits 3 for both markers is not a failure: the
- * checks needing families are skipped, as the contract says.
+ * The token sources the user gave are tried before the checks, for each kind of family (Cli,
+ * Web) in turn: one admin family from the source that would serve it, its access token presented
+ * to the authenticated probe. So the run knows which kinds it can have before any property is
+ * built (generators draw only from those), and a source that fails is found once, up front,
+ * with one clear line — not as a page of inconclusive checks. A source that fails for a kind
+ * hands over to the next configured source for it; if none is left, the checks needing that kind
+ * are skipped (a device flow answering outside RFC 8628 is the DF checks' failure) or
+ * inconclusive (a command that crashed, a token the target refused: the run cannot say which
+ * side is wrong). A command that exits 3 ("cannot") is not a failure. The families obtained are
+ * kept for the first checks that want them, while they stay fresh. Returns the failures.
  */
-async function preflightTokenSource(session: BackendSession, driver: BackendDriver, signal: AbortSignal): Promise<void> {
+async function preflightTokenSources(session: BackendSession, driver: BackendDriver, signal: AbortSignal): Promise<string[]> {
+  const sources = session.tokenSources;
+  const failures: string[] = [];
   for (const marker of ['Cli', 'Web'] as const) {
-    if (session.unavailableFamily(marker, 'admin')) continue;
-    const source = session.tokenSources.describe(marker, 'admin');
-    let pair: TokenPair;
-    try {
-      pair = await session.newFamily(marker, 'admin');
-    } catch (error) {
-      if (error instanceof Skip) continue;
-      // Stopped by Ctrl-C or --max-time: not the source's fault (the caller reports the stop).
-      if (signal.aborted) throw new TransportError('aborted', driver.baseUrl, 'stopped while the token source ran');
-      if (error instanceof Inconclusive) throw new TargetUnusableError(`the token source (${source}) failed before any check ran: ${error.diagnosis}`);
-      throw error;
+    for (let name = sources.pickName(marker, 'admin'); name; name = sources.pickName(marker, 'admin')) {
+      const source = describeSource(name);
+      let pair: TokenPair;
+      try {
+        pair = await sources.fromSource(name, marker, 'admin');
+      } catch (error) {
+        // Stopped by Ctrl-C or --max-time: not the source's fault (the caller reports the stop).
+        if (signal.aborted) throw new TransportError('aborted', driver.baseUrl, 'stopped while the token source ran');
+        if (error instanceof Skip) {
+          // "Cannot" (exit 3), or the target refused the harness's client: the source says so from now on.
+          if (sources.pickName(marker, 'admin') === name) sources.fail(name, marker, 'admin', { reason: error.reason, verdict: 'skip' });
+          continue;
+        }
+        if (!(error instanceof Inconclusive)) throw error;
+        const deviation = error instanceof DeviceFlowDeviation;
+        const reason = deviation ? `${error.diagnosis}; df.* reports it` : error.diagnosis;
+        sources.fail(name, marker, 'admin', { reason, verdict: deviation ? 'skip' : 'inconclusive' });
+        failures.push(`the token source (${source}) failed for ${marker} families before any check ran: ${reason}`);
+        continue;
+      }
+      const probe = await driver.probe(bearer(pair.accessToken));
+      if (probe.status === 401) {
+        const reason = `the access token from ${source} was rejected with 401 by the authenticated probe`;
+        sources.fail(name, marker, 'admin', { reason, verdict: 'inconclusive' });
+        failures.push(`${reason} (${marker} family)`);
+        continue;
+      }
+      sources.keep(pair);
+      break;
     }
-    const probe = await driver.probe(bearer(pair.accessToken));
-    if (probe.status === 401) throw new TargetUnusableError(`the access token from ${source} was rejected with 401 by the authenticated probe`);
-    session.tokenSources.keep(marker, 'admin', pair);
-    return;
   }
+  return failures;
 }
 
 /** An identity minted through the test hooks; revoked at the end (the admin one last). */
@@ -526,6 +587,7 @@ export function replayCommand(options: BackendOptions, seed: number, check: Repl
   flag('--token-command', options.tokenCommand);
   flag('--device-approve-command', options.deviceApproveCommand);
   if (options.clientId !== 'ekso-cli') flag('--client-id', options.clientId);
+  flag('--other-client-id', options.otherClientId);
   flag('--profile', options.profile);
   // How it ran.
   const policy = policyName(options.policy);
@@ -560,6 +622,7 @@ function recordedOptions(options: BackendOptions): RecordedOptions {
     ...(options.tokenCommand ? { tokenCommand: options.tokenCommand } : {}),
     ...(options.deviceApproveCommand ? { deviceApproveCommand: options.deviceApproveCommand } : {}),
     clientId: options.clientId,
+    ...(options.otherClientId ? { otherClientId: options.otherClientId } : {}),
     adminKey: options.adminKey ? 'given' : 'none',
     userKey: options.userKey ? 'given' : 'none',
     policy: policyName(options.policy),

@@ -85,6 +85,7 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
       .option('--token-command <cmd>', 'shell command printing a fresh token pair (CONTRACT §2)')
       .option('--device-approve-command <cmd>', 'shell command approving or denying a device-flow request')
       .option('--client-id <id>', 'OAuth client id', 'ekso-cli')
+      .option('--other-client-id <id>', 'a second registered client id, for RT-08 (default: the profile key otherClientId, else ekso-web)')
       .option('--profile <file>', 'JSON overrides of the wire details (CONTRACT §3)')
       .option('--rate <rps>', 'request rate cap (default 40/s off loopback, none on loopback)', parse.bounded('rate'))
       .option('--concurrency <k>', 'most requests in flight at once', parse.bounded('concurrency'), 8)
@@ -109,6 +110,7 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
         ...(raw.tokenCommand ? { tokenCommand: raw.tokenCommand as string } : {}),
         ...(raw.deviceApproveCommand ? { deviceApproveCommand: raw.deviceApproveCommand as string } : {}),
         clientId: raw.clientId as string,
+        ...(raw.otherClientId ? { otherClientId: raw.otherClientId as string } : {}),
         ...(raw.profile ? { profile: raw.profile as string } : {}),
         ...(raw.rate !== undefined ? { rate: raw.rate as number } : {}),
         concurrency: raw.concurrency as number,
@@ -151,6 +153,8 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
     .option('--port <n>', 'port', parse.port, 7070)
     .option('--host <h>', 'host', '127.0.0.1')
     .option('--test-hooks', 'enable the CONTRACT §4 test endpoints', false)
+    .option('--no-advertise-hooks', 'with --test-hooks: do not name them in discovery (your --token-command / --device-approve-command scripts call them; the harness does not)')
+    .option('--no-clock-hook', 'with --test-hooks: leave out /__conformance/clock (a target without a clock hook)')
     .option('--rate-limit <rps>', 'requests per second per IP before 429 (0 = off)', parse.bounded('rateLimit'), 50)
     .option('--policy <p>', 'refresh-token policy of the backend: strict or grace=<seconds>', 'strict')
     .option('--mutant <name>', 'serve a named broken variant (see list --mutants)')
@@ -168,6 +172,8 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
             port: raw.port as number,
             host: raw.host as string,
             testHooks: Boolean(raw.testHooks),
+            advertiseHooks: raw.advertiseHooks !== false,
+            clockHook: raw.clockHook !== false,
             rateLimit: raw.rateLimit as number,
             policy: raw.policy as string,
           },
@@ -222,6 +228,7 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
     .option('--token-command <cmd>', 'backend reports: shell command printing a fresh token pair')
     .option('--device-approve-command <cmd>', 'backend reports: shell command approving or denying a device-flow request')
     .option('--client-id <id>', 'backend reports: OAuth client id (default: the recorded one)')
+    .option('--other-client-id <id>', 'backend reports: the second client id for RT-08 (default: the recorded one)')
     .option('--profile <file>', 'backend reports: JSON overrides of the wire details')
     .option('--rate <rps>', 'backend reports: request rate cap (default: the recorded one)', parse.bounded('rate'))
     .option('--concurrency <k>', 'backend reports: most requests in flight (default: the recorded one)', parse.bounded('concurrency'))

@@ -32,6 +32,7 @@ export const RecordedOptions = z.object({
   // ---- inert: how the checks ran (replay takes these) ----
   mutant: token.optional(),
   clientId: token.optional(),
+  otherClientId: token.optional(),
   policy: z.string().refine((p) => parsePolicy(p) !== null, { message: 'expected "strict" or "grace=<seconds>"' }).optional(),
   strict: z.boolean().optional(),
   checkRateLimit: z.boolean().optional(),
@@ -46,7 +47,7 @@ export const RecordedOptions = z.object({
 export type RecordedOptions = z.infer<typeof RecordedOptions>;
 
 /** What `replay` takes from a report's options. Everything else must come from its command line. */
-export const INERT = ['mutant', 'clientId', 'policy', 'strict', 'numRuns', 'concurrency', 'timeout', 'rate'] as const;
+export const INERT = ['mutant', 'clientId', 'otherClientId', 'policy', 'strict', 'numRuns', 'concurrency', 'timeout', 'rate'] as const;
 
 /** A counterexample's coordinates as recorded: fast-check paths ("0:3:1") and replay paths (base64). */
 export const RecordedCounterexample = z.object({

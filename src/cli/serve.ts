@@ -12,6 +12,10 @@ export interface ServeOptions {
   port: number;
   host: string;
   testHooks: boolean;
+  /** With testHooks: name them in discovery (default true). */
+  advertiseHooks?: boolean;
+  /** With testHooks: serve the clock hook (default true). */
+  clockHook?: boolean;
   /** Requests per second per IP; default 50 (Ekso's documented limit); 0 turns it off. */
   rateLimit?: number;
   /** `strict` (default) or `grace=<seconds>`. */
@@ -52,6 +56,8 @@ export async function runServe(opts: ServeOptions, io: ServeIo, control: ServeCo
   const rateLimitPerSecond = opts.rateLimit ?? DEFAULT_SERVE_RATE_LIMIT;
   const backend = (control.createBackend ?? createReferenceBackend)({
     testHooks: opts.testHooks,
+    advertiseTestHooks: opts.advertiseHooks ?? true,
+    clockHook: opts.clockHook ?? true,
     rateLimitPerSecond,
     refreshPolicy,
   });
@@ -74,8 +80,11 @@ export async function runServe(opts: ServeOptions, io: ServeIo, control: ServeCo
   // Choice: lines of the form NAME=value, named like the harness's environment variables
   // (CONTRACT §1), so that a script can read them or `export` them directly.
   const policyText = refreshPolicy.kind === 'strict' ? 'strict' : `grace=${refreshPolicy.seconds}`;
+  const hooksText = !opts.testHooks
+    ? 'off'
+    : `on at /__conformance${opts.advertiseHooks === false ? ' (not advertised in discovery)' : ''}${opts.clockHook === false ? ' (without the clock hook)' : ''}`;
   io.stdout.write(
-    `Ekso reference backend listening (policy ${policyText}, test hooks ${opts.testHooks ? 'on at /__conformance' : 'off'}, ` +
+    `Ekso reference backend listening (policy ${policyText}, test hooks ${hooksText}, ` +
       `rate limit ${rateLimitPerSecond > 0 ? `${rateLimitPerSecond}/s per IP` : 'off'})\n` +
       `EKSO_BASE_URL=${baseUrl}\n` +
       `EKSO_ADMIN_API_KEY=${backend.bootstrap.adminKey}\n` +

@@ -18,7 +18,18 @@ export type AccessOutcome = 'accepted' | 'rejected';
 
 export interface AccessTokenRecord {
   readonly generation: number;
+  /** Latest target time at which it may expire (issued at most `uncertaintyMs` earlier than assumed). */
   readonly expiresAt: number;
+  /** How much earlier than `expiresAt` it may really expire (the issue time's uncertainty). */
+  readonly uncertaintyMs: number;
+}
+
+/** When a family was issued, in target time, as well as the harness knows it. */
+export interface IssueTime {
+  /** Target time (epoch ms) by which the grant had been issued (the answer's arrival). */
+  readonly at: number;
+  /** How much earlier it may have been issued (how long obtaining it took). */
+  readonly uncertaintyMs: number;
 }
 
 export interface FamilyState {
@@ -31,6 +42,8 @@ export interface FamilyState {
   readonly issuedAt: number[];
   /** Start of the sliding idle window (last successful rotation or the grant). */
   lastActivity: number;
+  /** How much earlier than `lastActivity` it may really have been (the grant's issue uncertainty; 0 after a rotation). */
+  lastActivityUncertaintyMs: number;
   /** Replay detected (or idle expiry): every token of the family is dead. */
   dead: boolean;
   /** Why the family died (for explanations). */
@@ -72,18 +85,26 @@ export class TokenFamiliesModel {
     readonly skewMs = 5_000,
   ) {}
 
-  addFamily(marker: Marker, clientId: string, accessTtlMs: number): FamilyState {
+  /**
+   * A family the target issued at `issued` (target time; default now). A family obtained before
+   * the model began — or before the clock moved — starts at its own issue time, not at the time
+   * it is first used: its idle window and its first access token have been running since then.
+   */
+  addFamily(marker: Marker, clientId: string, accessTtlMs: number, issued: IssueTime = { at: this.now, uncertaintyMs: 0 }): FamilyState {
+    if (issued.at > this.now) throw new Error('a family issued in the model\'s future (advance the model to the target\'s time first)');
+    const uncertaintyMs = Math.max(0, issued.uncertaintyMs);
     const family: FamilyState = {
       id: this.families.length,
       marker,
       clientId,
       generation: 0,
-      issuedAt: [this.now],
-      lastActivity: this.now,
+      issuedAt: [issued.at],
+      lastActivity: issued.at,
+      lastActivityUncertaintyMs: uncertaintyMs,
       dead: false,
       deathCause: null,
       indeterminate: false,
-      accessTokens: [{ generation: 0, expiresAt: this.now + accessTtlMs }],
+      accessTokens: [{ generation: 0, expiresAt: issued.at + accessTtlMs, uncertaintyMs }],
       foreignAttemptSinceRotation: false,
       eventsAtLastActivity: this.events.length,
     };
@@ -125,8 +146,10 @@ export class TokenFamiliesModel {
   }
 
   private idleState(family: FamilyState): 'alive' | 'expired' | 'ambiguous' {
+    // The real idle time is between `idle` and `idle + uncertainty` (a grant obtained by a
+    // command that took a while may have been issued any time during it).
     const idle = this.now - family.lastActivity;
-    if (idle < this.idleWindowMs - this.skewMs) return 'alive';
+    if (idle + family.lastActivityUncertaintyMs < this.idleWindowMs - this.skewMs) return 'alive';
     if (idle > this.idleWindowMs + this.skewMs) return 'expired';
     return 'ambiguous';
   }
@@ -223,9 +246,10 @@ export class TokenFamiliesModel {
     family.generation += 1;
     family.issuedAt.push(this.now);
     family.lastActivity = this.now;
+    family.lastActivityUncertaintyMs = 0;
     family.foreignAttemptSinceRotation = false;
     family.eventsAtLastActivity = this.events.length;
-    family.accessTokens.push({ generation: family.generation, expiresAt: this.now + accessTtlMs });
+    family.accessTokens.push({ generation: family.generation, expiresAt: this.now + accessTtlMs, uncertaintyMs: 0 });
   }
 
   /** RT-02, RT-05: what a request with the access token of generation `generation` may get. */
@@ -236,7 +260,7 @@ export class TokenFamiliesModel {
     if (this.now > token.expiresAt + this.skewMs) {
       return { allowed: ['rejected'], requirement: 'RT-02', because: 'the access token has expired' };
     }
-    const nearExpiry = this.now >= token.expiresAt - this.skewMs;
+    const nearExpiry = this.now >= token.expiresAt - token.uncertaintyMs - this.skewMs;
     if (family.dead && family.deathCause === 'replay') {
       return { allowed: ['rejected'], requirement: 'RT-05', because: "replay detection revoked the family's access tokens" };
     }

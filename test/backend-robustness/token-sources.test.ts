@@ -1,11 +1,12 @@
 /**
  * User-supplied token sources that misbehave (CONTRACT §2): a --token-command that prints
  * garbage, fails, gives tokens the target refuses, says it cannot (exit 3) or hangs; a
- * --device-approve-command that fails. The source is tried once before any check: one that fails
- * or whose token is refused ends the run with exit 3 (CONTRACT §1: "the token source rejected
- * before any check ran") and one line naming the option, the checks reported as not run
- * (inconclusive), never failed; one that says it cannot is skipped; a hanging command does not
- * outlive --max-time.
+ * --device-approve-command that fails. The source is tried once before any check, for each kind of
+ * family: one that fails or whose token is refused makes the checks needing that kind
+ * inconclusive (never failed), with one line naming the option; the run ends with exit 3
+ * (CONTRACT §1: "the token source rejected before any check ran") only when no selected check can
+ * run without it. One that says it cannot is skipped; a hanging command does not outlive
+ * --max-time.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -74,8 +75,20 @@ describe.concurrent('a --token-command that misbehaves', () => {
 });
 
 describe('a --device-approve-command that fails', () => {
-  it('ends the run with exit 3 before any check, with its stderr', async () => {
+  it('costs only the checks needing Cli families (inconclusive, with its stderr); the rest runs', async () => {
     const { result, report } = await run('approver', ['--check', 'CM-02', '--device-approve-command', 'echo "approval page down" >&2; exit 1']);
+    // cm.gate.model still runs (with the admin key's Sdk marker): not "nothing can run", so not exit 3.
+    expect(result.code, result.stderr).toBe(4);
+    expect(result.stderr).toMatch(/--device-approve-command exited 1: approval page down/);
+    const gate = report.checks.find((c) => c.id === 'cm.gate.cli');
+    expect(gate?.status).toBe('inconclusive');
+    expect(gate?.message).toMatch(/--device-approve-command exited 1: approval page down/);
+    expect(report.checks.find((c) => c.id === 'cm.gate.model')?.status).toBe('passed');
+    expect(report.checks.filter((c) => c.status === 'failed')).toEqual([]);
+  });
+
+  it('ends the run with exit 3 when nothing selected can run without it', async () => {
+    const { result, report } = await run('approver-only', ['--check', 'cm.gate.cli', '--device-approve-command', 'echo "approval page down" >&2; exit 1']);
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toMatch(/--device-approve-command exited 1: approval page down/);
     const gate = report.checks.find((c) => c.id === 'cm.gate.cli');

@@ -109,6 +109,8 @@ export class ReferenceBackend {
   protected readonly store: BackendStore;
   protected readonly jwtSecret: Buffer;
   protected readonly testHooks: boolean;
+  protected readonly advertiseTestHooks: boolean;
+  protected readonly clockHook: boolean;
   protected readonly accessTokenTtlSeconds: number;
   protected readonly refreshIdleWindowSeconds: number;
   protected readonly deviceCodeTtlSeconds: number;
@@ -128,6 +130,8 @@ export class ReferenceBackend {
     this.store = options.store ?? new InMemoryBackendStore();
     this.jwtSecret = options.jwtSecret ?? randomBytes(32);
     this.testHooks = options.testHooks ?? false;
+    this.advertiseTestHooks = options.advertiseTestHooks ?? true;
+    this.clockHook = options.clockHook ?? true;
     this.accessTokenTtlSeconds = options.accessTokenTtlSeconds ?? 300;
     this.refreshIdleWindowSeconds = options.refreshIdleWindowSeconds ?? 604_800;
     this.deviceCodeTtlSeconds = options.deviceCodeTtlSeconds ?? 600;
@@ -972,7 +976,7 @@ export class ReferenceBackend {
       code_challenge_methods_supported: ['S256'],
       token_endpoint_auth_methods_supported: ['none'],
     };
-    if (this.testHooks) metadata.ekso_conformance_test_hooks = '/__conformance';
+    if (this.testHooks && this.advertiseTestHooks) metadata.ekso_conformance_test_hooks = '/__conformance';
     sendJson(ctx.res, 200, metadata);
   }
 
@@ -1435,6 +1439,10 @@ export class ReferenceBackend {
   }
 
   protected async hookClock(ctx: RequestContext): Promise<void> {
+    if (!this.clockHook) {
+      this.sendNotFound(ctx);
+      return;
+    }
     const body = await this.readJsonBody(ctx);
     if (!body.ok) return;
     const value = body.value;

@@ -10,6 +10,14 @@ export type RefreshPolicy = { kind: 'strict' } | { kind: 'grace'; seconds: numbe
 export interface ReferenceBackendOptions {
   /** CONTRACT §4 hooks under `/__conformance`; default false. */
   testHooks?: boolean;
+  /**
+   * With `testHooks`: name them in the discovery metadata (`ekso_conformance_test_hooks`); default
+   * true. False serves them unannounced — for a harness run whose families come from the user's
+   * own scripts (which call the hooks as a deployment's scripts would log in a test user).
+   */
+  advertiseTestHooks?: boolean;
+  /** With `testHooks`: serve the clock hook `/__conformance/clock`; default true. */
+  clockHook?: boolean;
   /** Requests per second per IP; 0/undefined = off. `serve` passes 50 (Ekso's documented limit). */
   rateLimitPerSecond?: number;
   /** Access-token lifetime; default 300. */

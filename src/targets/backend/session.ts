@@ -8,10 +8,10 @@ import type { CleanupLedger } from '../../engine/ledger.js';
 import { Inconclusive, Skip } from '../../engine/outcomes.js';
 import type { Redactor } from '../../engine/redact.js';
 import type { Policy } from '../../model/policy.js';
-import { ClockHookResponse, MintResponse, parseWire } from '../../spec/wire.js';
+import { ClockHookResponse, MintResponse, OAuthError, parseWire } from '../../spec/wire.js';
 import { ForeignHostError, TransportError, type HttpResponse } from '../http.js';
 import { bearer, type BackendDriver, type Credential, type Marker, type UserRole } from './driver.js';
-import type { DeviceApprover, TokenPair, TokenSources } from './token-sources.js';
+import { CLIENT_REFUSALS, type DeviceApprover, type FamilyProblem, type TargetClock, type TokenPair, type TokenSources } from './token-sources.js';
 
 export interface Identity {
   key: string;
@@ -29,13 +29,27 @@ export interface BackendSessionOptions {
   concurrency: number;
   /** The second client id (RT-08). */
   otherClientId: string;
+  /** Where the second client id came from (named in skip reasons). */
+  otherClientIdFrom?: 'default' | 'profile' | 'flag';
 }
 
-export class BackendSession {
+/** Whether the token endpoint takes a client at all (learnt once, before the checks). */
+export interface ClientStanding {
+  /** Null: the target authenticated the client (it judged the grant); else why not. */
+  refused: string | null;
+}
+
+export class BackendSession implements TargetClock {
   /** Who approves or denies device requests (test hooks or --device-approve-command), if anyone. */
   approver: DeviceApprover | undefined;
   /** Target time minus harness time (ms), learnt from the clock hook; moves with every advance. */
   private clockOffset = 0;
+  /** Forward moves of the target's clock so far (a family obtained before one is older than it looks). */
+  clockMoves = 0;
+  /** Why the clock hook is not used although one was named or advertised (shown in skip reasons). */
+  clockProblem: string | undefined;
+  /** The token endpoint's answer to each client id (`probeClients`), for RT-08 and every refresh. */
+  private readonly clients = new Map<string, ClientStanding>();
 
   constructor(
     readonly driver: BackendDriver,
@@ -44,7 +58,10 @@ export class BackendSession {
     readonly tokens: TokenSources,
     readonly identities: { admin?: Identity; user?: Identity },
     readonly options: BackendSessionOptions,
-  ) {}
+  ) {
+    // Families are stamped with their issue time on the target's clock.
+    tokens.clock = this;
+  }
 
   get policy(): Policy {
     return this.options.policy;
@@ -110,6 +127,63 @@ export class BackendSession {
     return this.tokens.unavailable(marker, user);
   }
 
+  /** The markers whose families this configuration can provide (learnt by the preflight). */
+  familyMarkers(user: UserRole = 'admin', among: readonly Marker[] = ['Cli', 'Web']): Marker[] {
+    return among.filter((m) => this.unavailableFamily(m, user) === null);
+  }
+
+  /**
+   * For a check's `skipReason`: null when a family of one of `among` can be had; a skip reason
+   * when the configuration cannot provide any; throws Inconclusive when a configured source
+   * failed (the run cannot say anything about these requirements, and must not look green).
+   */
+  familyProblem(among: readonly Marker[] = ['Cli', 'Web'], user: UserRole = 'admin'): string | null {
+    if (this.familyMarkers(user, among).length) return null;
+    const problems = among.map((m) => this.tokens.problem(m, user)).filter((p): p is FamilyProblem => Boolean(p));
+    const failed = problems.find((p) => p.verdict === 'inconclusive');
+    if (failed) throw new Inconclusive(failed.reason);
+    return problems[0]?.reason ?? 'no token source';
+  }
+
+  /**
+   * Asks the token endpoint once per client id whether it takes the client: a refresh with a
+   * token that cannot exist. RFC 6749 §5.2: `invalid_grant` (or `invalid_request`) means the
+   * client was authenticated and the grant judged; `invalid_client` or `unauthorized_client` (400
+   * or 401) means the client itself was refused — a configuration the harness got wrong (an
+   * unregistered client id, a missing secret), never a verdict on the target.
+   */
+  async probeClient(clientId: string): Promise<ClientStanding> {
+    const known = this.clients.get(clientId);
+    if (known) return known;
+    const response = await this.driver.refresh('ekso-conformance-client-probe-no-such-token-0123456789', { clientId });
+    const parsed = parseWire(OAuthError, response.json);
+    const code = parsed.ok ? parsed.value.error : null;
+    const standing: ClientStanding = {
+      refused:
+        (response.status === 400 || response.status === 401) && code && CLIENT_REFUSALS.includes(code)
+          ? `the token endpoint refused the client ${JSON.stringify(clientId)} itself (${response.status} ${code}): it is not registered there, or not authenticated`
+          : null,
+    };
+    this.clients.set(clientId, standing);
+    return standing;
+  }
+
+  /** Null when the harness's own client was taken by the token endpoint (or not probed); else why not, naming the options. */
+  clientRefusal(): string | null {
+    const refused = this.clients.get(this.driver.clientId)?.refused;
+    return refused ? `${refused}: set --client-id to a client of the target (and the profile key clientSecret for a confidential one)` : null;
+  }
+
+  /** Null when the second client (RT-08) can be judged with; else why not, naming how to configure one. */
+  otherClientProblem(): string | null {
+    const id = this.options.otherClientId;
+    if (id === this.driver.clientId) return `the second client id ${JSON.stringify(id)} is the harness's own client: set --other-client-id ID (or the profile key otherClientId) to another registered client`;
+    const refused = this.clients.get(id)?.refused;
+    if (!refused) return null;
+    const from = this.options.otherClientIdFrom === 'flag' ? ' (--other-client-id)' : this.options.otherClientIdFrom === 'profile' ? ' (profile otherClientId)' : ' (the default)';
+    return `RT-08 cannot be judged with this second client${from}: ${refused}; set --other-client-id ID or the profile key otherClientId to another client registered on the target`;
+  }
+
   newFamily(marker: Marker, user: UserRole = 'admin'): Promise<TokenPair> {
     return this.tokens.newFamily(marker, user);
   }
@@ -119,9 +193,15 @@ export class BackendSession {
     return this.tokens;
   }
 
+  /** Why there is no clock, naming the options (and what a clock hook that failed answered). */
+  get noClockReason(): string {
+    return `needs a clock hook: a target with test hooks, or the profile key testClock${this.clockProblem ? ` (${this.clockProblem})` : ''}`;
+  }
+
   /** Moves the target's clock; anything but a 2xx makes the check inconclusive. */
   async advanceClock(ms: number): Promise<void> {
-    if (!this.hasClock) throw new Skip('needs a clock hook: a target with test hooks, or the profile key testClock');
+    if (!this.hasClock) throw new Skip(this.noClockReason);
+    if (ms > 0) this.clockMoves += 1;
     const before = Date.now();
     const response = await this.driver.advanceClock(ms);
     if (response.status < 200 || response.status >= 300) throw new Inconclusive(`the clock hook answered ${response.status}`);
@@ -129,6 +209,27 @@ export class BackendSession {
     const now = parsed.ok ? Date.parse(parsed.value.now) : Number.NaN;
     if (Number.isNaN(now)) throw new Inconclusive('the clock hook did not answer {"now": ISO-8601}');
     this.clockOffset = now - Math.round((before + Date.now()) / 2);
+  }
+
+  /**
+   * Reads the clock hook once before the checks (`advanceMs: 0`): the target's time is known from
+   * the start — a target whose clock an earlier run moved is days ahead of the harness — and a
+   * clock hook that does not answer is dropped, with the reason, instead of making every check
+   * that needs it inconclusive. Returns that reason, if any.
+   */
+  async readClock(): Promise<string | undefined> {
+    if (!this.hasClock) return undefined;
+    const url = this.driver.endpoints.testClock!;
+    try {
+      await this.advanceClock(0);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof Inconclusive)) throw error;
+      this.clockProblem = `the clock hook ${url} ${error.diagnosis.replace(/^the clock hook /, '')}`;
+      const { testClock: _dropped, ...rest } = this.driver.endpoints;
+      this.driver.endpoints = rest;
+      return `${this.clockProblem}: no clock — checks that need one wait in real time where that is short, or are skipped`;
+    }
   }
 
   /**
