@@ -193,6 +193,12 @@ class RefreshCommand implements fc.AsyncCommand<TokenFamiliesModel, FamiliesReal
     }
     model.applyRefresh(familyId, prediction, outcome, tokens.pair.expiresIn * 1000);
     if (kills) for (const other of others()) await new RefreshCommand(other, 0, false).present(model, real, false);
+    // A replay that killed the family: its newest refresh token and access token are looked at
+    // right away (RT-04, RT-05), so that every replay the sequence makes is judged to the end.
+    if (bracket && prediction.kind === 'superseded' && model.family(familyId).dead) {
+      await new RefreshCommand(familyId, 0, false).present(model, real, false);
+      await new UseAccessCommand(familyId, 0).run(model, real);
+    }
     if (foreign && outcome === 'rejected' && !model.family(familyId).dead && !model.family(familyId).indeterminate) {
       await new RefreshCommand(familyId, 0, false).present(model, real, false);
     }
@@ -288,9 +294,11 @@ const rotationModel: Check = {
       async () => {
         if (session.hasClock) await session.advanceClock(0);
         const model = new TokenFamiliesModel(session.policy, session.targetNow(), idleMs);
-        // Every sequence starts with one family, so that its commands have something to act on.
+        // Every sequence starts with two families of the same user, so that its commands have
+        // something to act on and every replay or expiry has a bystander to be isolated from (RT-06).
         const real: FamiliesReal = { session, tokens: [], ctx, otherClientId: session.options.otherClientId };
         await new NewFamilyCommand(kinds[0]!).run(model, real);
+        await new NewFamilyCommand(kinds[kinds.length - 1]!).run(model, real);
         return { model, real };
       },
       { maxCommands: 14 },

@@ -98,20 +98,29 @@ function verdictFor(req: Requirement, input: VerdictInput, baseline: ReadonlySet
       ...(limits.length ? { limits } : {}),
     };
   }
-  // Its checks ran but none established it — they stopped on another requirement's violation, or
-  // their generated runs never reached it: passing it would be a guess, so it is inconclusive.
-  const stoppedEarly = ran.filter((c) => c.status === 'failed' || c.status === 'passed');
+  // Its checks stopped on another requirement's violation before establishing this one: passing
+  // it would be a guess, so it is inconclusive (the run fails anyway).
+  const stoppedEarly = ran.filter((c) => c.status === 'failed');
   if (stoppedEarly.length) {
-    const why = stoppedEarly.map((c) =>
-      c.status === 'failed'
-        ? `${c.id} stopped on ${violatedRequirements(c).join(', ')}${c.notEstablished ? ` (${c.notEstablished})` : ''}`
-        : `${c.id}: ${c.notEstablished ?? 'did not establish it'}`,
-    );
+    const why = stoppedEarly.map((c) => `${c.id} stopped on ${violatedRequirements(c).join(', ')}${c.notEstablished ? ` (${c.notEstablished})` : ''}`);
     return {
       ...base,
       status: 'inconclusive',
       checks: checkIds,
       reason: `not established: ${why.join('; ')}`,
+      decidedBy: why,
+    };
+  }
+  // Its only checks passed without reaching it (generated sequences that never exercised it):
+  // the harness did not look — skipped, saying how to make it look; never passed.
+  const unreached = ran.filter((c) => c.status === 'passed');
+  if (unreached.length) {
+    const why = unreached.map((c) => `${c.id}: ${c.notEstablished ?? 'did not establish it'}`);
+    return {
+      ...base,
+      status: 'skipped',
+      checks: checkIds,
+      reason: `not exercised: ${why.join('; ')} (raise --num-runs, or select the check targeting it)`,
       decidedBy: why,
     };
   }

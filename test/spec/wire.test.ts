@@ -53,6 +53,7 @@ const CASES: Record<string, Case> = {
   FieldListValue: { valid: { id: 1, name: 'Open' }, wrongType: [['name'], 1], missing: ['id'] },
   Field: { valid: field, wrongType: [['isCore'], 'yes'], missing: ['name'] },
   FieldCollection: { valid: { typeList: [field], typeText: [] }, wrongType: [['typeList', '0', 'id'], null], missing: ['typeList'] },
+  UsableTokens: { valid: { access_token: 'at', refresh_token: 'rt' }, wrongType: [['refresh_token'], 7], missing: ['access_token'] },
   ClockHookResponse: { valid: { now: '2030-01-01T00:00:00.000Z' }, wrongType: [['now'], 0], missing: ['now'] },
 };
 
