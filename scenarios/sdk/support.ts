@@ -3,10 +3,28 @@
  * the scheduler (in-process) or for real (stdio), and judgements that several checks make.
  */
 import fc from 'fast-check';
+import type { CheckContext, CheckProperty } from '../../src/engine/check.js';
 import { Skip, Violation } from '../../src/engine/outcomes.js';
+import { property } from '../../src/engine/properties.js';
 import type { CallOutcome } from '../../src/spec/adapter-protocol.js';
 import type { RecordedRequest } from '../../src/targets/sdk/model-server.js';
 import type { CallResult, RecordedEvent, SdkSession } from '../../src/targets/sdk/session.js';
+
+/**
+ * A property over SDK runs: `body` gets the value and the run's own session — in real time a view
+ * with a model server of its own, so that runs may overlap (`SdkSession.openRun`); otherwise the
+ * session itself. The run's clients are disposed and its faults cleared when it ends.
+ */
+export function sdkProperty<T>(session: SdkSession, ctx: CheckContext, arbitrary: fc.Arbitrary<T>, body: (value: T, session: SdkSession) => Promise<void>): CheckProperty {
+  return property(ctx, arbitrary, async (value) => {
+    const run = await session.openRun(ctx.executionSink());
+    try {
+      await body(value, run);
+    } finally {
+      await run.closeRun();
+    }
+  });
+}
 
 /** A position in the record; `since` returns what happened after it. */
 export interface Mark {
@@ -136,7 +154,7 @@ export function needsCapability(session: SdkSession, capability: 'apiKey' | 'ref
 
 /** Tolerance for "at the same instant" on the shared timeline (real time flows outside scheduled runs). */
 export function toleranceMs(session: SdkSession): number {
-  return session.transport === 'scheduled' ? 0 : 1_500;
+  return session.timelineToleranceMs;
 }
 
 export function requireCapability(session: SdkSession, capability: 'apiKey' | 'refreshable' | 'tokenStore'): void {

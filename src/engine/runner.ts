@@ -10,10 +10,12 @@
  * `Inconclusive` (transport failure, timeout) stop the check at once — no shrinking, no more
  * runs — and become its status. Only a `Violation` is a failure.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fc from 'fast-check';
 import type { CheckResult } from '../report/schema.js';
 import { requirement } from '../spec/requirements.js';
 import type { CheckContext, CheckDefinition, CheckProperty, Execution } from './check.js';
+import { checkConcurrently, type RunSlots } from './concurrent-runs.js';
 import { Inconclusive, Skip, Violation } from './outcomes.js';
 import { materialize, type ExchangeSink, type LazyExchange, type RecordedExchange } from './transcript.js';
 
@@ -39,6 +41,12 @@ export interface RunnerOptions {
   debug?: (message: string) => void;
   /** Ceiling on one property execution; beyond it the check is inconclusive. */
   executionTimeoutMs?: number;
+  /**
+   * Runs of a check go concurrently within these slots (real-time targets, whose runs mostly
+   * wait): see `concurrent-runs.ts`. Unset: one at a time (fc.check). Checks with `sharedState`
+   * and replays of one counterexample always go one at a time.
+   */
+  concurrentRuns?: RunSlots;
 }
 
 /** 32-bit FNV-1a of `${base}:${id}`, as a signed int (fast-check seeds are 32-bit). */
@@ -63,6 +71,12 @@ export class CheckRun<Env> implements CheckContext {
   readonly replayPath: string | undefined;
   readonly signal: AbortSignal;
   private current: Execution = { steps: [], transcript: [] };
+  /** The execution of the caller's async context: concurrent runs each record their own. */
+  private readonly executionContext = new AsyncLocalStorage<Execution>();
+  /** Failed executions by the error they ended with (concurrent runs end in any order). */
+  private readonly failedExecutions = new Map<unknown, Execution>();
+  /** Off while concurrent first runs are in flight: the failure reported is chosen afterwards (`adoptFailure`). */
+  pinning = true;
   lastFailure: Execution | undefined;
   /** The requirement of the first violation found; shrinking only accepts violations of it. */
   private pinned: string | undefined;
@@ -88,7 +102,25 @@ export class CheckRun<Env> implements CheckContext {
   }
 
   step(description: string): void {
-    this.current.steps.push(description);
+    (this.executionContext.getStore() ?? this.current).steps.push(description);
+  }
+
+  executionSink(): ExchangeSink {
+    const execution = this.executionContext.getStore() ?? this.current;
+    return { record: (exchange: RecordedExchange | LazyExchange) => void execution.transcript.push(exchange) };
+  }
+
+  /**
+   * Makes the failed execution that ended with `error` the check's counterexample and pins its
+   * requirement for shrinking (concurrent runs end in any order: the runner of concurrent runs
+   * chooses the failure fast-check would have met first, see concurrent-runs.ts).
+   */
+  adoptFailure(error: unknown): void {
+    const execution = this.failedExecutions.get(error);
+    if (execution) this.lastFailure = execution;
+    if (error instanceof Violation) this.pinned ??= error.requirement;
+    this.pinning = true;
+    this.failedExecutions.clear();
   }
 
   debug(message: string): void {
@@ -109,10 +141,11 @@ export class CheckRun<Env> implements CheckContext {
   wrap<T>(predicate: (value: T) => Promise<void>): (value: T) => Promise<void> {
     return async (value: T) => {
       if (this.stopped || this.outOfTime()) return;
-      this.current = { steps: [], transcript: [] };
+      const execution: Execution = { steps: [], transcript: [] };
+      this.current = execution;
       this.executions += 1;
       try {
-        await predicate(value);
+        await this.executionContext.run(execution, () => predicate(value));
       } catch (error) {
         // Cut short by Ctrl-C or --max-time: its sleeps ended early and its requests were aborted,
         // so whatever it concluded (even a "violation") means nothing. Never a verdict (H-04).
@@ -125,11 +158,12 @@ export class CheckRun<Env> implements CheckContext {
         }
         // Shrinking keeps to the requirement first found violated: a smaller sequence that fails
         // for another reason would report a different failure than the one detected.
-        if (error instanceof Violation) {
+        if (error instanceof Violation && this.pinning) {
           if (this.pinned === undefined) this.pinned = error.requirement;
           else if (error.requirement !== this.pinned) return;
         }
-        this.lastFailure = this.current;
+        this.lastFailure = execution;
+        this.failedExecutions.set(error, execution);
         this.firstFailureAt ??= Date.now();
         throw error;
       }
@@ -200,14 +234,18 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
   // runs not yet started: fast-check stops waiting for it, and it must not linger.
   const deadlineTimer = remaining !== undefined ? setTimeout(() => run.abort(), remaining) : undefined;
   let details: fc.RunDetails<unknown>;
+  const params = {
+    seed: run.seed,
+    numRuns: run.numRuns,
+    ...(replay?.path ? { path: replay.path, endOnFailure: true } : {}),
+    ...(remaining !== undefined ? { interruptAfterTimeLimit: remaining, markInterruptAsFailure: false } : {}),
+    timeout: options.executionTimeoutMs ?? 180_000,
+  };
+  const slots = replay?.path || check.sharedState ? undefined : options.concurrentRuns;
   try {
-    details = await fc.check(built.property as fc.IAsyncProperty<unknown>, {
-      seed: run.seed,
-      numRuns: run.numRuns,
-      ...(replay?.path ? { path: replay.path, endOnFailure: true } : {}),
-      ...(remaining !== undefined ? { interruptAfterTimeLimit: remaining, markInterruptAsFailure: false } : {}),
-      timeout: options.executionTimeoutMs ?? 180_000,
-    });
+    details = slots
+      ? await checkConcurrently(built.property as fc.IAsyncProperty<unknown>, params, run, slots)
+      : await fc.check(built.property as fc.IAsyncProperty<unknown>, params);
   } catch (error) {
     return finish({ status: 'inconclusive', runs: 0, message: `harness error: ${(error as Error)?.message ?? String(error)}` });
   } finally {
