@@ -132,12 +132,29 @@ export function assertRefreshRequests(session: SdkSession, requests: readonly Re
   }
 }
 
-/** SDK-04: no API request carries an access token past its expiry (or inside the declared margin). */
+/**
+ * Whether the SDK may have chosen the access token `r` carries the moment that token reached it:
+ * a rotation delivered it while a call of the same client — sent before that delivery — was
+ * still waiting when `r` arrived. The SDK then refreshed first (SDK-04 asks no more); its own
+ * work before sending (persisting the pair, say) may age the token, but not its decision.
+ */
+function chosenOnDelivery(session: SdkSession, r: RecordedRequest): boolean {
+  if (!r.generation || r.family === undefined) return false;
+  const rotation = session.server.requests.find((q) => q.kind === 'token' && q.outcome === 'rotated' && q.family === r.family && q.generation === r.generation! - 1);
+  const deliveredAt = rotation?.deliveredAt;
+  if (deliveredAt === undefined) return false;
+  return session.calls.some((c) => c.startedAt <= deliveredAt && (c.endedAt === undefined || c.endedAt >= r.at));
+}
+
+/**
+ * SDK-04: no API request carries an access token past its expiry (or inside the declared margin,
+ * judged at arrival within `toleranceMs` — except for a token the SDK may have chosen on delivery).
+ */
 export function assertNoExpiredBearer(session: SdkSession, requests: readonly RecordedRequest[], toleranceMs: number): void {
   const margin = session.refreshMarginMs ?? 0;
   for (const r of requests) {
     if (r.kind !== 'api' || r.remainingMs === undefined || r.fault) continue;
-    if (r.remainingMs <= 0 || r.remainingMs < margin - toleranceMs) {
+    if (r.remainingMs <= 0 || (r.remainingMs < margin - toleranceMs && !chosenOnDelivery(session, r))) {
       throw new Violation(
         'SDK-04',
         margin ? `an access token with at least the declared margin (${margin} ms) left` : 'an unexpired access token',

@@ -4,6 +4,7 @@
  * `RunnerOptions.concurrentRuns` the runs of each check overlap too (see concurrent-runs.ts), so
  * a whole run lasts about as long as its longest property run, not the sum of all of them.
  */
+import { setMaxListeners } from 'node:events';
 import type { CheckResult } from '../report/schema.js';
 import type { CheckDefinition } from './check.js';
 import { runCheck, type RunnerOptions } from './runner.js';
@@ -21,6 +22,8 @@ export async function runChecksConcurrently<Env>(checks: readonly CheckDefinitio
     options.onCheckDone?.(result);
     return result;
   };
+  // Every check side by side listens to the run's Ctrl-C signal: not a listener leak.
+  if (options.signal) setMaxListeners(0, options.signal);
   const lanes = new Map<string, Promise<unknown>>();
   const results = new Map<CheckDefinition<Env>, CheckResult>();
   await Promise.all(

@@ -23,6 +23,8 @@ import fc from 'fast-check';
 export interface FailureAdopter {
   /** False while concurrent first runs are in flight: any failing run may become the counterexample. */
   pinning: boolean;
+  /** Executions that really started (a run returning at once after a stop does not count). */
+  readonly executions: number;
   /** Makes the execution that ended with `error` the counterexample and pins its requirement. */
   adoptFailure(error: unknown): void;
 }
@@ -89,99 +91,118 @@ export function generatedValues<T>(property: fc.IRawProperty<T>, seed: number, n
 }
 
 /**
- * fc.check for a property whose runs may overlap: at most `concurrency` executions in flight.
- * Returns fast-check's run details (path, counterexample, shrinks) as fc.check would have.
+ * fc.check for a property whose runs may overlap: at most `slots.perCheck` executions of it in
+ * flight (and `slots.total` over every check). Returns fast-check's run details (path,
+ * counterexample, shrinks) as fc.check would have for the same outcomes.
  */
 export async function checkConcurrently<T>(property: fc.IAsyncProperty<T>, params: ConcurrentCheckParams, adopter: FailureAdopter, slots: RunSlots): Promise<fc.RunDetails<T>> {
   const started = Date.now();
-  const concurrency = slots.perCheck;
   const outOfTime = () => params.interruptAfterTimeLimit !== undefined && Date.now() - started > params.interruptAfterTimeLimit;
+  const executeOne = async (value: fc.Value<T>): Promise<Outcome> => {
+    await property.runBeforeEach();
+    const out = await property.run(value.value_);
+    await property.runAfterEach();
+    return out !== null && !fc.PreconditionFailure.isFailure(out) ? { failed: true, error: out.error } : { failed: false };
+  };
   const execute = async (value: fc.Value<T>): Promise<Outcome> => {
     const release = await slots.acquire();
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await executeOne(value);
+      if (params.timeout === undefined) return await executeOne(value);
+      const timedOut = new Promise<Outcome>((resolve) => {
+        timer = setTimeout(() => resolve({ failed: true, error: new Error(`Property timeout: exceeded limit of ${params.timeout} milliseconds`) }), params.timeout);
+      });
+      return await Promise.race([executeOne(value), timedOut]);
     } finally {
+      clearTimeout(timer);
       release();
     }
   };
-  const executeOne = async (value: fc.Value<T>): Promise<Outcome> => {
-    const run = async (): Promise<Outcome> => {
-      await property.runBeforeEach();
-      const out = await property.run(value.value_);
-      await property.runAfterEach();
-      return out !== null && !fc.PreconditionFailure.isFailure(out) ? { failed: true, error: out.error } : { failed: false };
-    };
-    if (params.timeout === undefined) return run();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<Outcome>((resolve) => {
-      timer = setTimeout(() => resolve({ failed: true, error: new Error(`Property timeout: exceeded limit of ${params.timeout} milliseconds`) }), params.timeout);
+  // Executions still running after their round was decided (their outcome no longer matters).
+  const stragglers = new Set<Promise<void>>();
+
+  /**
+   * Tries `values` in order, `slots.perCheck` at a time, and settles on the lowest failing one as
+   * soon as every value before it has passed (null: none failed, or time ran out first).
+   */
+  const firstFailing = (values: Iterator<fc.Value<T>>): Promise<{ index: number; value: fc.Value<T>; error: unknown; tried: number } | null> =>
+    new Promise((resolve) => {
+      const tried: fc.Value<T>[] = [];
+      const outcomes: Array<Outcome | undefined> = [];
+      let inFlight = 0;
+      let exhausted = false;
+      let decided = false;
+      const decide = (): void => {
+        if (decided) return;
+        for (let k = 0; k < tried.length; k++) {
+          const outcome = outcomes[k];
+          if (outcome === undefined) return;
+          if (outcome.failed) {
+            decided = true;
+            resolve({ index: k, value: tried[k]!, error: outcome.error, tried: tried.length });
+            return;
+          }
+        }
+        if (exhausted && inFlight === 0) {
+          decided = true;
+          resolve(null);
+        }
+      };
+      const launch = (): void => {
+        while (!decided && !exhausted && inFlight < slots.perCheck) {
+          const next = outOfTime() ? undefined : values.next();
+          if (!next || next.done) {
+            exhausted = true;
+            break;
+          }
+          const k = tried.length;
+          tried.push(next.value);
+          inFlight += 1;
+          const settled = execute(next.value).then((outcome) => {
+            outcomes[k] = outcome;
+            inFlight -= 1;
+            decide();
+            launch();
+          });
+          stragglers.add(settled);
+          void settled.finally(() => stragglers.delete(settled));
+        }
+        decide();
+      };
+      launch();
     });
-    try {
-      return await Promise.race([run(), timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
 
-  // First runs: all of them, `concurrency` at a time; none after a known failure starts.
+  // First runs: fast-check's values for the seed; no requirement pinned until one is chosen.
   const values = generatedValues(property, params.seed, params.numRuns);
-  const outcomes: Array<Outcome | undefined> = new Array(values.length);
-  let lowestFailure = Infinity;
-  let next = 0;
   adopter.pinning = false;
-  const worker = async (): Promise<void> => {
-    while (next < values.length && next < lowestFailure && !outOfTime()) {
-      const index = next++;
-      const outcome = await execute(values[index]!);
-      outcomes[index] = outcome;
-      if (outcome.failed) lowestFailure = Math.min(lowestFailure, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, values.length)) }, worker));
-  const interruptedEarly = outOfTime() && outcomes.filter(Boolean).length < values.length && lowestFailure === Infinity;
-
-  if (lowestFailure === Infinity) {
+  const first = await firstFailing(values[Symbol.iterator]());
+  if (!first) {
+    await Promise.all(stragglers);
     adopter.pinning = true;
-    const numRuns = outcomes.filter(Boolean).length;
-    return details<T>({ failed: interruptedEarly && numRuns === 0, interrupted: interruptedEarly, numRuns, seed: params.seed });
+    const interrupted = outOfTime();
+    return details<T>({ failed: false, interrupted, numRuns: interrupted ? adopter.executions : values.length, seed: params.seed });
   }
 
-  // Shrinking, batch by batch, from the lowest failing run.
-  let current = values[lowestFailure]!;
-  let error = (outcomes[lowestFailure] as { error: unknown }).error;
-  let path = String(lowestFailure);
+  // Shrinking: from the lowest failing run, the first failing candidate of each shrink stream.
+  let current = first.value;
+  let error = first.error;
+  let path = String(first.index);
   let numShrinks = 0;
-  let interrupted = false;
   adopter.adoptFailure(error);
-  shrinking: for (;;) {
-    const candidates = property.shrink(current)[Symbol.iterator]();
-    let offset = 0;
-    for (;;) {
-      if (outOfTime()) {
-        interrupted = true;
-        break shrinking;
-      }
-      const batch: fc.Value<T>[] = [];
-      while (batch.length < concurrency) {
-        const n = candidates.next();
-        if (n.done) break;
-        batch.push(n.value);
-      }
-      if (batch.length === 0) break shrinking;
-      const results = await Promise.all(batch.map(execute));
-      const failing = results.findIndex((r) => r.failed);
-      if (failing >= 0) {
-        current = batch[failing]!;
-        error = (results[failing] as { error: unknown }).error;
-        path += `:${offset + failing}`;
-        numShrinks += 1;
-        adopter.adoptFailure(error);
-        continue shrinking;
-      }
-      offset += batch.length;
-    }
+  for (;;) {
+    const shrunk = await firstFailing(property.shrink(current)[Symbol.iterator]());
+    if (!shrunk) break;
+    current = shrunk.value;
+    error = shrunk.error;
+    path += `:${shrunk.index}`;
+    numShrinks += 1;
+    adopter.adoptFailure(error);
   }
-  return details<T>({ failed: true, interrupted, numRuns: lowestFailure + 1, seed: params.seed, counterexample: current.value_, path, error, numShrinks });
+  const interrupted = outOfTime();
+  // Late executions may have recorded failures of their own: the counterexample is the chosen one.
+  await Promise.all(stragglers);
+  adopter.adoptFailure(error);
+  return details<T>({ failed: true, interrupted, numRuns: first.index + 1, seed: params.seed, counterexample: current.value_, path, error, numShrinks });
 }
 
 function details<T>(d: { failed: boolean; interrupted: boolean; numRuns: number; seed: number; counterexample?: T; path?: string; error?: unknown; numShrinks?: number }): fc.RunDetails<T> {

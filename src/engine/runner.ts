@@ -11,6 +11,7 @@
  * runs — and become its status. Only a `Violation` is a failure.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 import fc from 'fast-check';
 import type { CheckResult } from '../report/schema.js';
 import { requirement } from '../spec/requirements.js';
@@ -99,6 +100,8 @@ export class CheckRun<Env> implements CheckContext {
     this.replayPath = replay?.replayPath;
     const signals = [this.controller.signal, ...(options.signal ? [options.signal] : [])];
     this.signal = AbortSignal.any(signals);
+    // Concurrent runs each wait on it (see concurrent-runs.ts): not a listener leak.
+    setMaxListeners(0, this.signal);
   }
 
   step(description: string): void {
@@ -120,7 +123,6 @@ export class CheckRun<Env> implements CheckContext {
     if (execution) this.lastFailure = execution;
     if (error instanceof Violation) this.pinned ??= error.requirement;
     this.pinning = true;
-    this.failedExecutions.clear();
   }
 
   debug(message: string): void {

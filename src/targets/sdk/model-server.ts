@@ -121,6 +121,8 @@ export interface RecordedRequest {
   status?: number;
   /** Tokens issued by a successful refresh. */
   issued?: IssuedTokens;
+  /** Harness time when the answer was handed to the client (for a rotation: when the SDK could first hold its tokens). */
+  deliveredAt?: number;
   outcome?: 'ok' | 'rotated' | 'refused' | 'unauthorized' | 'fault';
 }
 
@@ -427,6 +429,7 @@ export class ModelServer {
   /** The answer to request `index` reached the client: a rotation it carried is now known there. */
   private delivered(index: number): void {
     const record = this.requests[index];
+    if (record) record.deliveredAt = this.clock.now();
     if (record?.outcome === 'rotated' && record.form?.refresh_token) this.rotationsDelivered.add(record.form.refresh_token);
   }
 

@@ -49,6 +49,13 @@ export interface RecordedEvent extends TokensRefreshedParams {
   at: number;
 }
 
+/** One `call` the harness made: when it was sent and when its outcome came back (harness time). */
+export interface CallSpan {
+  client: string;
+  startedAt: number;
+  endedAt?: number;
+}
+
 export interface CallResult {
   outcome: CallOutcome;
   /** Position in the shared sequence when the call's answer reached the harness. */
@@ -74,6 +81,8 @@ export const REAL_TIME_SLACK_MS = 3_000;
 
 export class SdkSession {
   readonly events: RecordedEvent[] = [];
+  /** Every call made through this session (or run view), in the order they were sent. */
+  readonly calls: CallSpan[] = [];
   private clientCounter = 0;
   private readonly live = new Set<string>();
   /** The session whose adapter this view drives (itself, for the session opened on the adapter). */
@@ -307,7 +316,10 @@ export class SdkSession {
   }
 
   async call(client: string, method: string, path: string, body?: unknown): Promise<CallResult> {
+    const span: CallSpan = { client, startedAt: this.clock.now() };
+    this.calls.push(span);
     const outcome = await this.adapter.call({ client, method, path, ...(body !== undefined ? { body } : {}) });
+    span.endedAt = this.clock.now();
     return { outcome, seq: this.server.nextSeq() };
   }
 
