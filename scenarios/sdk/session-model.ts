@@ -136,7 +136,7 @@ class BurstCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
   }
 }
 
-/** Real time: a run lets at most this many not-due windows pass in all (bounded runs). */
+/** Choice: in real time a run lets at most three not-due windows pass in all (bounded runs of seconds). */
 const REAL_TIME_ADVANCE_BUDGET = 3;
 
 class AdvanceCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {

@@ -134,9 +134,10 @@ export function assertRefreshRequests(session: SdkSession, requests: readonly Re
 
 /**
  * Whether the SDK may have chosen the access token `r` carries the moment that token reached it:
- * a rotation delivered it while a call of the same client — sent before that delivery — was
- * still waiting when `r` arrived. The SDK then refreshed first (SDK-04 asks no more); its own
- * work before sending (persisting the pair, say) may age the token, but not its decision.
+ * a rotation delivered it while a call — sent before that delivery — was still waiting when `r`
+ * arrived. Choice: such a request is not judged against the margin (only against expiry): the
+ * SDK refreshed first, as SDK-04 asks, and its own work before sending (persisting the pair, on a
+ * loaded machine) may age the token without any new decision of the SDK.
  */
 function chosenOnDelivery(session: SdkSession, r: RecordedRequest): boolean {
   if (!r.generation || r.family === undefined) return false;
