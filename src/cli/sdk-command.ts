@@ -88,7 +88,7 @@ export async function runSdkCommand(options: SdkOptions): Promise<number> {
       // side, every run with its own model server (SdkSession.openRun).
       const realTime = s.concurrentRuns;
       results = await (realTime ? runChecksConcurrently : runChecks)(selection.selected, s, {
-        ...(realTime ? { concurrentRuns: new RunSlots(REAL_TIME_RUNS_IN_FLIGHT, REAL_TIME_RUNS_PER_CHECK) } : {}),
+        ...(realTime ? { concurrentRuns: new RunSlots(REAL_TIME_RUNS_IN_FLIGHT, REAL_TIME_RUNS_PER_CHECK, REAL_TIME_SHRINK_MS) } : {}),
         baseSeed: seed,
         ...(options.numRuns ? { numRuns: options.numRuns } : {}),
         ...(options.maxTime ? { deadline: startedAt.getTime() + options.maxTime * 1000 } : {}),
@@ -175,6 +175,12 @@ export async function runSdkCommand(options: SdkOptions): Promise<number> {
  */
 const REAL_TIME_RUNS_IN_FLIGHT = 24;
 const REAL_TIME_RUNS_PER_CHECK = 16;
+/**
+ * Real time: how long one check may shrink a failure. Choice: 30 s — every shrinking candidate
+ * waits in earnest again, and a failure found must not turn a one-minute run into several; the
+ * smallest counterexample found by then is reported, and its path replays it.
+ */
+const REAL_TIME_SHRINK_MS = 30_000;
 
 function sourceOf(options: SdkOptions): AdapterSource {
   if (options.mutant) {

@@ -53,6 +53,11 @@ export class RunSlots {
     readonly total: number,
     /** Executions of one check in flight at most (its first runs, or one round of shrinking). */
     readonly perCheck: number,
+    /**
+     * How long one check may shrink (ms): in real time every candidate costs its waits again.
+     * The counterexample reported is then the smallest found so far; it replays all the same.
+     */
+    readonly shrinkTimeLimitMs = Infinity,
   ) {
     this.free = total;
   }
@@ -189,7 +194,8 @@ export async function checkConcurrently<T>(property: fc.IAsyncProperty<T>, param
   let path = String(first.index);
   let numShrinks = 0;
   adopter.adoptFailure(error);
-  for (;;) {
+  const shrinkingUntil = Date.now() + slots.shrinkTimeLimitMs;
+  while (Date.now() < shrinkingUntil) {
     const shrunk = await firstFailing(property.shrink(current)[Symbol.iterator]());
     if (!shrunk) break;
     current = shrunk.value;

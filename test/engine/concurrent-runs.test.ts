@@ -95,6 +95,14 @@ describe('checkConcurrently', () => {
     expect(most).toBe(6);
   });
 
+  it('stops shrinking at its time limit and reports the failure found so far, which replays', async () => {
+    const details = await checkConcurrently(CASES[0]!.property(), { seed: 7, numRuns: 40 }, adopter(), new RunSlots(8, 8, 0));
+    expect(details).toMatchObject({ failed: true, numShrinks: 0 });
+    expect(details.counterexamplePath).toMatch(/^\d+$/);
+    const replayed = await fc.check(CASES[0]!.property(), { seed: 7, numRuns: 40, path: details.counterexamplePath!, endOnFailure: true });
+    expect(replayed.counterexample).toEqual(details.counterexample);
+  });
+
   it('starts no run after a known failure that fc.check would not have reached', async () => {
     const started: number[] = [];
     const details = await checkConcurrently(
