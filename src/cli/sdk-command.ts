@@ -176,11 +176,11 @@ export async function runSdkCommand(options: SdkOptions): Promise<number> {
 const REAL_TIME_RUNS_IN_FLIGHT = 24;
 const REAL_TIME_RUNS_PER_CHECK = 16;
 /**
- * Real time: how long one check may shrink a failure. Choice: 30 s — every shrinking candidate
+ * Real time: how long one check may shrink a failure. Choice: 20 s — every shrinking candidate
  * waits in earnest again, and a failure found must not turn a one-minute run into several; the
  * smallest counterexample found by then is reported, and its path replays it.
  */
-const REAL_TIME_SHRINK_MS = 30_000;
+const REAL_TIME_SHRINK_MS = 20_000;
 
 function sourceOf(options: SdkOptions): AdapterSource {
   if (options.mutant) {

@@ -27,6 +27,8 @@ export interface FailureAdopter {
   readonly executions: number;
   /** Makes the execution that ended with `error` the counterexample and pins its requirement. */
   adoptFailure(error: unknown): void;
+  /** Ends the executions still running (their sleeps wake, whatever they conclude is dropped). */
+  abort(): void;
 }
 
 export interface ConcurrentCheckParams {
@@ -128,15 +130,23 @@ export async function checkConcurrently<T>(property: fc.IAsyncProperty<T>, param
 
   /**
    * Tries `values` in order, `slots.perCheck` at a time, and settles on the lowest failing one as
-   * soon as every value before it has passed (null: none failed, or time ran out first).
+   * soon as every value before it has passed (null: none failed, or time ran out first — the
+   * check's, or `until`).
    */
-  const firstFailing = (values: Iterator<fc.Value<T>>): Promise<{ index: number; value: fc.Value<T>; error: unknown; tried: number } | null> =>
+  const firstFailing = (values: Iterator<fc.Value<T>>, until = Infinity): Promise<{ index: number; value: fc.Value<T>; error: unknown; tried: number } | null> =>
     new Promise((resolve) => {
       const tried: fc.Value<T>[] = [];
       const outcomes: Array<Outcome | undefined> = [];
       let inFlight = 0;
       let exhausted = false;
       let decided = false;
+      const timer = Number.isFinite(until)
+        ? setTimeout(() => {
+            if (decided) return;
+            decided = true;
+            resolve(null);
+          }, Math.max(0, until - Date.now()))
+        : undefined;
       const decide = (): void => {
         if (decided) return;
         for (let k = 0; k < tried.length; k++) {
@@ -144,12 +154,14 @@ export async function checkConcurrently<T>(property: fc.IAsyncProperty<T>, param
           if (outcome === undefined) return;
           if (outcome.failed) {
             decided = true;
+            clearTimeout(timer);
             resolve({ index: k, value: tried[k]!, error: outcome.error, tried: tried.length });
             return;
           }
         }
         if (exhausted && inFlight === 0) {
           decided = true;
+          clearTimeout(timer);
           resolve(null);
         }
       };
@@ -196,7 +208,7 @@ export async function checkConcurrently<T>(property: fc.IAsyncProperty<T>, param
   adopter.adoptFailure(error);
   const shrinkingUntil = Date.now() + slots.shrinkTimeLimitMs;
   while (Date.now() < shrinkingUntil) {
-    const shrunk = await firstFailing(property.shrink(current)[Symbol.iterator]());
+    const shrunk = await firstFailing(property.shrink(current)[Symbol.iterator](), shrinkingUntil);
     if (!shrunk) break;
     current = shrunk.value;
     error = shrunk.error;
@@ -205,8 +217,9 @@ export async function checkConcurrently<T>(property: fc.IAsyncProperty<T>, param
     adopter.adoptFailure(error);
   }
   const interrupted = outOfTime();
-  // Late executions may have recorded failures of their own: the counterexample is the chosen one.
-  await Promise.all(stragglers);
+  // Executions still running no longer matter: they are ended, and whatever they recorded, the
+  // counterexample is the chosen one.
+  if (stragglers.size) adopter.abort();
   adopter.adoptFailure(error);
   return details<T>({ failed: true, interrupted, numRuns: first.index + 1, seed: params.seed, counterexample: current.value_, path, error, numShrinks });
 }

@@ -15,7 +15,7 @@ import { Inconclusive, Violation } from '../../src/engine/outcomes.js';
 import { modelProperty, property } from '../../src/engine/properties.js';
 import { runCheck, type RunnerOptions } from '../../src/engine/runner.js';
 
-const adopter = (): FailureAdopter => ({ pinning: true, executions: 0, adoptFailure() {} });
+const adopter = (): FailureAdopter => ({ pinning: true, executions: 0, adoptFailure() {}, abort() {} });
 
 /** A pseudo-random delay from the value: runs end out of order, outcomes stay a function of the value. */
 const jitter = (value: unknown) => sleep([...JSON.stringify(value)].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 97, 7) % 4);

@@ -17,36 +17,34 @@ const hasPython = spawnSync('python3', ['--version']).status === 0;
 const seed = (Math.random() * 0x7fffffff) | 0;
 
 describe('real time (no clock capability)', () => {
-  it('the reference SDK over stdio: all 17 SDK/STORE requirements passed, the session model run', async () => {
+  it('the reference SDK and the Python example: every requirement judged and passed, the session model run', async () => {
     requireBuiltCli();
-    console.log(`reference --no-clock seed: ${seed}`);
-    const { code, report } = await runSdk({ seed, adapter: 'node dist/cli.js adapter --no-clock' });
-    expect(report.target.description).toContain('"clock":false');
-    expect(troubles(report), `seed ${seed}`).toEqual([]);
-    expect(code).toBe(0);
-    expect(report.requirements.filter((r) => r.side === 'sdk' && r.status === 'passed')).toHaveLength(17);
-    const model = report.checks.find((c) => c.id === 'sdk.session.model')!;
-    expect(model).toMatchObject({ status: 'passed', runs: 25 });
-  }, 180_000);
-
-  it.skipIf(!hasPython)('the Python example with --no-clock: every SDK requirement passed, STORE-* skipped (no token store)', async () => {
-    console.log(`python --no-clock seed: ${seed}`);
-    const { code, report } = await runSdk({ seed, adapter: 'python3 -B examples/python-sdk/adapter.py --no-clock' });
-    expect(report.target.description).toContain('"clock":false');
-    expect(troubles(report), `seed ${seed}`).toEqual([]);
-    expect(code).toBe(0);
-    expect(report.requirements.filter((r) => r.id.startsWith('SDK-') && r.status === 'passed')).toHaveLength(14);
-    expect(report.checks.find((c) => c.id === 'sdk.session.model')?.status).toBe('passed');
-  }, 180_000);
+    console.log(`--no-clock seed: ${seed}`);
+    const targets = [
+      { adapter: 'node dist/cli.js adapter --no-clock', passed: (id: string) => id.startsWith('SDK-') || id.startsWith('STORE-'), expected: 17 },
+      // STORE-* are skipped for it: it has no token store.
+      ...(hasPython ? [{ adapter: 'python3 -B examples/python-sdk/adapter.py --no-clock', passed: (id: string) => id.startsWith('SDK-'), expected: 14 }] : []),
+    ];
+    // Side by side: each run mostly waits.
+    const runs = await pooled(targets, 2, (t) => runSdk({ seed, adapter: t.adapter }));
+    for (const [i, { code, report }] of runs.entries()) {
+      const t = targets[i]!;
+      expect(report.target.description, t.adapter).toContain('"clock":false');
+      expect(troubles(report), `${t.adapter}, seed ${seed}`).toEqual([]);
+      expect(code, t.adapter).toBe(0);
+      expect(report.requirements.filter((r) => r.side === 'sdk' && r.status === 'passed' && t.passed(r.id)), t.adapter).toHaveLength(t.expected);
+      expect(report.checks.find((c) => c.id === 'sdk.session.model'), t.adapter).toMatchObject({ status: 'passed', runs: 25 });
+    }
+  }, 240_000);
 
   // One mutant per kind of real-time judgement: a race (single flight, concurrent runs each with
-  // its own server), time (a token used past its expiry), an event, and the shared token store.
-  const SAMPLE = ['no-single-flight', 'no-proactive-refresh', 'stale-tokens-refreshed-event', 'store-key-dash-joined'];
+  // its own model server), time (a token used past its expiry), and the token store the runs share.
+  const SAMPLE = ['no-single-flight', 'no-proactive-refresh', 'store-key-dash-joined'];
 
   it(`a sample of mutants is killed in real time, each failing exactly its breaks: ${SAMPLE.join(', ')}`, async () => {
     requireBuiltCli();
     console.log(`mutants --no-clock seed: ${seed}`);
-    const problems = await pooled(SAMPLE, 2, async (name) => {
+    const problems = await pooled(SAMPLE, 3, async (name) => {
       const mutant = sdkMutant(name)!;
       // Scoped to the checks of what it breaks (the soak runs every mutant at full scope).
       const run = await runSdk({ seed, adapter: `node dist/cli.js adapter --no-clock --mutant ${name}`, check: checkPatterns(mutant.breaks.join(',')), checkText: mutant.breaks.join(',') });
