@@ -93,7 +93,9 @@ export function generatedValues<T>(property: fc.IRawProperty<T>, seed: number, n
     runBeforeEach: () => undefined,
     runAfterEach: () => undefined,
   };
-  fc.check(recorder, { seed, numRuns });
+  // What decides generation (seed, random type, bias, examples) is read as fc.check reads it;
+  // limits that apply to running (a global timeout) must not wrap the synchronous recorder.
+  fc.check(recorder, { seed, numRuns, path: '', endOnFailure: false, timeout: undefined, interruptAfterTimeLimit: undefined, skipAllAfterTimeLimit: undefined });
   return values;
 }
 

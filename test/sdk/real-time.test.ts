@@ -7,11 +7,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { checkPatterns } from '../../src/cli/options.js';
 import { sdkMutant } from '../../src/mutants/index.js';
 import { requireBuiltCli } from '../support/cli.js';
 import { pooled } from '../support/pool.js';
-import { judgeMutantRun, runSdk, troubles } from '../support/sdk-harness.js';
+import { judgeMutantRun, troubles } from '../support/sdk-harness.js';
+import { checkTroubles, runSdkProcess } from '../support/sdk-process.js';
 
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 const seed = (Math.random() * 0x7fffffff) | 0;
@@ -25,12 +25,12 @@ describe('real time (no clock capability)', () => {
       // STORE-* are skipped for it: it has no token store.
       ...(hasPython ? [{ adapter: 'python3 -B examples/python-sdk/adapter.py --no-clock', passed: (id: string) => id.startsWith('SDK-'), expected: 14 }] : []),
     ];
-    // Side by side: each run mostly waits.
-    const runs = await pooled(targets, 2, (t) => runSdk({ seed, adapter: t.adapter }));
+    // Side by side, each in a process of its own: a run mostly waits.
+    const runs = await pooled(targets, 2, (t) => runSdkProcess({ seed, adapter: t.adapter }));
     for (const [i, { code, report }] of runs.entries()) {
       const t = targets[i]!;
       expect(report.target.description, t.adapter).toContain('"clock":false');
-      expect(troubles(report), `${t.adapter}, seed ${seed}`).toEqual([]);
+      expect(troubles(report), `${t.adapter}, seed ${seed}: ${checkTroubles(report).join(' | ')}`).toEqual([]);
       expect(code, t.adapter).toBe(0);
       expect(report.requirements.filter((r) => r.side === 'sdk' && r.status === 'passed' && t.passed(r.id)), t.adapter).toHaveLength(t.expected);
       expect(report.checks.find((c) => c.id === 'sdk.session.model'), t.adapter).toMatchObject({ status: 'passed', runs: 25 });
@@ -47,9 +47,9 @@ describe('real time (no clock capability)', () => {
     const problems = await pooled(SAMPLE, 3, async (name) => {
       const mutant = sdkMutant(name)!;
       // Scoped to the checks of what it breaks (the soak runs every mutant at full scope).
-      const run = await runSdk({ seed, adapter: `node dist/cli.js adapter --no-clock --mutant ${name}`, check: checkPatterns(mutant.breaks.join(',')), checkText: mutant.breaks.join(',') });
+      const run = await runSdkProcess({ seed, adapter: `node dist/cli.js adapter --no-clock --mutant ${name}`, check: mutant.breaks.join(',') });
       const wrong = judgeMutantRun(run, mutant.breaks);
-      return wrong.length ? `${name} (seed ${seed}): ${wrong.join('; ')}` : '';
+      return wrong.length ? `${name} (seed ${seed}): ${wrong.join('; ')} — ${checkTroubles(run.report).join(' | ')}` : '';
     });
     expect(problems.filter(Boolean)).toEqual([]);
   }, 300_000);

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { SDK_MUTANTS } from '../../src/mutants/index.js';
 import { requireBuiltCli } from '../support/cli.js';
 import { pooled } from '../support/pool.js';
-import { judgeMutantRun, runSdk, troubles } from '../support/sdk-harness.js';
+import { judgeMutantRun, troubles } from '../support/sdk-harness.js';
+import { checkTroubles, runSdkProcess } from '../support/sdk-process.js';
 
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 
@@ -33,10 +34,10 @@ describe('real time (no clock capability): soak', () => {
     const seeds = randomSeeds(10);
     console.log(`reference --no-clock seeds: ${seeds.join(', ')}`);
     const bad = await pooled(seeds, 2, async (seed) => {
-      const { code, report } = await runSdk({ seed, adapter: 'node dist/cli.js adapter --no-clock' });
+      const { code, report } = await runSdkProcess({ seed, adapter: 'node dist/cli.js adapter --no-clock' });
       const problems = troubles(report);
       const passed = report.requirements.filter((r) => r.side === 'sdk' && r.status === 'passed').length;
-      return code !== 0 || problems.length || passed !== 17 ? `seed ${seed} (exit ${code}, ${passed} passed): ${problems.join(' | ')}` : '';
+      return code !== 0 || problems.length || passed !== 17 ? `seed ${seed} (exit ${code}, ${passed} passed): ${checkTroubles(report).join(' | ')}` : '';
     });
     expect(bad.filter(Boolean)).toEqual([]);
   }, 900_000);
@@ -45,10 +46,10 @@ describe('real time (no clock capability): soak', () => {
     const seeds = randomSeeds(10);
     console.log(`python --no-clock seeds: ${seeds.join(', ')}`);
     const bad = await pooled(seeds, 2, async (seed) => {
-      const { code, report } = await runSdk({ seed, adapter: 'python3 -B examples/python-sdk/adapter.py --no-clock' });
+      const { code, report } = await runSdkProcess({ seed, adapter: 'python3 -B examples/python-sdk/adapter.py --no-clock' });
       const problems = troubles(report);
       const passed = report.requirements.filter((r) => r.id.startsWith('SDK-') && r.status === 'passed').length;
-      return code !== 0 || problems.length || passed !== 14 ? `seed ${seed} (exit ${code}, ${passed} passed): ${problems.join(' | ')}` : '';
+      return code !== 0 || problems.length || passed !== 14 ? `seed ${seed} (exit ${code}, ${passed} passed): ${checkTroubles(report).join(' | ')}` : '';
     });
     expect(bad.filter(Boolean)).toEqual([]);
   }, 900_000);
@@ -60,10 +61,10 @@ describe('real time (no clock capability): soak', () => {
     console.log(`mutants --no-clock seed: ${seed}; not in real time: ${Object.entries(BEYOND_REAL_TIME).map(([n, why]) => `${n} (${why})`).join(', ')}`);
     const table: string[] = [];
     const bad = await pooled(mutants, 2, async (mutant) => {
-      const run = await runSdk({ seed, adapter: `node dist/cli.js adapter --no-clock --mutant ${mutant.name}` });
+      const run = await runSdkProcess({ seed, adapter: `node dist/cli.js adapter --no-clock --mutant ${mutant.name}` });
       const problems = judgeMutantRun(run, mutant.breaks);
       table.push(`  ${mutant.name.padEnd(34)} [${mutant.breaks.join(', ')}] ${problems.length ? 'NOT killed' : 'killed'} in ${(run.durationMs / 1000).toFixed(1)} s`);
-      return problems.length ? `${mutant.name}: ${problems.join('; ')}` : '';
+      return problems.length ? `${mutant.name}: ${problems.join('; ')} — ${checkTroubles(run.report).join(' | ')}` : '';
     });
     console.log(`SDK mutants over stdio in real time (seed ${seed}):\n${table.join('\n')}`);
     expect(bad.filter(Boolean)).toEqual([]);
