@@ -75,7 +75,7 @@ export class CheckRun<Env> implements CheckContext {
   /** The execution of the caller's async context: concurrent runs each record their own. */
   private readonly executionContext = new AsyncLocalStorage<Execution>();
   /** Failed executions by the error they ended with (concurrent runs end in any order). */
-  private readonly failedExecutions = new Map<unknown, Execution>();
+  private readonly failedExecutions = new WeakMap<object, Execution>();
   /** Off while concurrent first runs are in flight: the failure reported is chosen afterwards (`adoptFailure`). */
   pinning = true;
   lastFailure: Execution | undefined;
@@ -119,7 +119,7 @@ export class CheckRun<Env> implements CheckContext {
    * chooses the failure fast-check would have met first, see concurrent-runs.ts).
    */
   adoptFailure(error: unknown): void {
-    const execution = this.failedExecutions.get(error);
+    const execution = typeof error === 'object' && error !== null ? this.failedExecutions.get(error) : undefined;
     if (execution) this.lastFailure = execution;
     if (error instanceof Violation) this.pinned ??= error.requirement;
     this.pinning = true;
@@ -165,7 +165,7 @@ export class CheckRun<Env> implements CheckContext {
           else if (error.requirement !== this.pinned) return;
         }
         this.lastFailure = execution;
-        this.failedExecutions.set(error, execution);
+        if (typeof error === 'object' && error !== null) this.failedExecutions.set(error, execution);
         this.firstFailureAt ??= Date.now();
         throw error;
       }
