@@ -127,15 +127,15 @@ export async function checkConcurrently<T>(property: fc.IAsyncProperty<T>, param
       release();
     }
   };
-  // Executions still running after their round was decided (their outcome no longer matters).
-  const stragglers = new Set<Promise<void>>();
+  // Executions in flight; once a round is decided, those left of it no longer matter.
+  const running = new Set<Promise<void>>();
 
   /**
    * Tries `values` in order, `slots.perCheck` at a time, and settles on the lowest failing one as
    * soon as every value before it has passed (null: none failed, or time ran out first — the
    * check's, or `until`).
    */
-  const firstFailing = (values: Iterator<fc.Value<T>>, until = Infinity): Promise<{ index: number; value: fc.Value<T>; error: unknown; tried: number } | null> =>
+  const firstFailing = (values: Iterator<fc.Value<T>>, until = Infinity): Promise<{ index: number; value: fc.Value<T>; error: unknown } | null> =>
     new Promise((resolve) => {
       const tried: fc.Value<T>[] = [];
       const outcomes: Array<Outcome | undefined> = [];
@@ -157,7 +157,7 @@ export async function checkConcurrently<T>(property: fc.IAsyncProperty<T>, param
           if (outcome.failed) {
             decided = true;
             clearTimeout(timer);
-            resolve({ index: k, value: tried[k]!, error: outcome.error, tried: tried.length });
+            resolve({ index: k, value: tried[k]!, error: outcome.error });
             return;
           }
         }
@@ -183,8 +183,8 @@ export async function checkConcurrently<T>(property: fc.IAsyncProperty<T>, param
             decide();
             launch();
           });
-          stragglers.add(settled);
-          void settled.finally(() => stragglers.delete(settled));
+          running.add(settled);
+          void settled.finally(() => running.delete(settled));
         }
         decide();
       };
@@ -196,7 +196,6 @@ export async function checkConcurrently<T>(property: fc.IAsyncProperty<T>, param
   adopter.pinning = false;
   const first = await firstFailing(values[Symbol.iterator]());
   if (!first) {
-    await Promise.all(stragglers);
     adopter.pinning = true;
     const interrupted = outOfTime();
     return details<T>({ failed: false, interrupted, numRuns: interrupted ? adopter.executions : values.length, seed: params.seed });
@@ -221,7 +220,7 @@ export async function checkConcurrently<T>(property: fc.IAsyncProperty<T>, param
   const interrupted = outOfTime();
   // Executions still running no longer matter: they are ended, and whatever they recorded, the
   // counterexample is the chosen one.
-  if (stragglers.size) adopter.abort();
+  if (running.size) adopter.abort();
   adopter.adoptFailure(error);
   return details<T>({ failed: true, interrupted, numRuns: first.index + 1, seed: params.seed, counterexample: current.value_, path, error, numShrinks });
 }
