@@ -4,7 +4,9 @@
  *
  * 1. Transport throughput: the harness's HTTP client (rate limiter, redaction, transcript) against
  *    a bare `fetch` loop hitting the same endpoint of the in-process reference backend.
- * 2. Wall time of the full default backend run and SDK run against the embedded references.
+ * 2. Wall time of the full default backend run and SDK run against the embedded references, and
+ *    of the SDK run over stdio without the clock capability (`adapter --no-clock`: real time, the
+ *    path of SDKs in other languages), with how many requirements it judged.
  * 3. Per mutant, over 10 seeds: median runs and milliseconds to the first failure and to the
  *    shrunk counterexample (only the checks covering the broken requirements run).
  */
@@ -119,9 +121,23 @@ async function report(out: string): Promise<Report> {
 
 const COMMON = { reporter: ['json' as const], policy: STRICT, strict: false, quiet: true, verbose: false, color: false };
 
-async function fullRuns(): Promise<{ backendMs: number; sdkMs: number; backendRequests?: number }> {
+/** The reference SDK over stdio without its clock: real time, as an SDK in another language runs. */
+const NO_CLOCK_ADAPTER = `node ${JSON.stringify(join(ROOT, 'dist', 'cli.js'))} adapter --no-clock`;
+
+interface NoClockRun {
+  ms: number;
+  /** SDK/STORE requirements passed or failed (judged), of all of them. */
+  judged: number;
+  requirements: number;
+  sessionModel: string;
+  /** check id → ms, of this run. */
+  checks: Record<string, number>;
+}
+
+async function fullRuns(): Promise<{ backendMs: number; sdkMs: number; noClock: NoClockRun }> {
   const backend: number[] = [];
   const sdk: number[] = [];
+  const noClock: NoClockRun[] = [];
   for (const seed of [1, 2, 3]) {
     const out = await mkdtemp(join(tmpdir(), 'ekso-bench-'));
     let started = performance.now();
@@ -130,9 +146,22 @@ async function fullRuns(): Promise<{ backendMs: number; sdkMs: number; backendRe
     started = performance.now();
     await silently(() => runSdkCommand({ ...COMMON, out, seed, timeout: 30 }));
     sdk.push(performance.now() - started);
+    started = performance.now();
+    await silently(() => runSdkCommand({ ...COMMON, out, seed, adapter: NO_CLOCK_ADAPTER, timeout: 30 }));
+    const ms = performance.now() - started;
+    const r = await report(out);
+    const sdkSide = r.requirements.filter((q) => q.side === 'sdk');
+    noClock.push({
+      ms,
+      judged: sdkSide.filter((q) => q.status === 'passed' || q.status === 'failed').length,
+      requirements: sdkSide.length,
+      sessionModel: r.checks.find((c) => c.id === 'sdk.session.model')?.status ?? 'absent',
+      checks: Object.fromEntries(r.checks.map((c) => [c.id, c.durationMs])),
+    });
     await rm(out, { recursive: true, force: true });
   }
-  return { backendMs: median(backend), sdkMs: median(sdk) };
+  const middle = [...noClock].sort((a, b) => a.ms - b.ms)[1]!;
+  return { backendMs: median(backend), sdkMs: median(sdk), noClock: middle };
 }
 
 interface MutantFigure {
@@ -208,7 +237,8 @@ async function main(): Promise<void> {
   const t = await transport();
   process.stdout.write(`transport: bare fetch ${t.bareFetchRps.toFixed(0)} req/s, bare node:http ${t.bareNodeHttpRps.toFixed(0)} req/s, harness client ${t.harnessRps.toFixed(0)} req/s (${(t.ratio * 100).toFixed(0)} % of the faster bare loop)\n`);
   const full = await fullRuns();
-  process.stdout.write(`full runs: backend ${(full.backendMs / 1000).toFixed(1)} s, sdk ${(full.sdkMs / 1000).toFixed(1)} s\n`);
+  const nc = full.noClock;
+  process.stdout.write(`full runs: backend ${(full.backendMs / 1000).toFixed(1)} s, sdk ${(full.sdkMs / 1000).toFixed(1)} s in-process, ${(nc.ms / 1000).toFixed(1)} s over stdio without a clock (${nc.judged}/${nc.requirements} requirements judged, sdk.session.model ${nc.sessionModel})\n`);
   const mutants = await mutantFigures();
   const fmt = (n: number, digits = 0) => (Number.isNaN(n) ? '—' : n.toFixed(digits));
   const mutantTable = table([
@@ -220,14 +250,21 @@ async function main(): Promise<void> {
     ['harness throughput / fastest bare loop (fetch or node:http; in-process reference, sequential)', `${t.harnessRps.toFixed(0)} / ${t.bareRps.toFixed(0)} req/s = ${(t.ratio * 100).toFixed(0)} %`, '≥ 70 %'],
     ['full default backend run (embedded reference)', `${(full.backendMs / 1000).toFixed(1)} s`, '< 20 s'],
     ['full default SDK run (reference SDK, in-process)', `${(full.sdkMs / 1000).toFixed(1)} s`, '< 20 s'],
+    [
+      'full default SDK run (reference SDK over stdio, no clock: real time)',
+      `${(nc.ms / 1000).toFixed(1)} s (${nc.judged}/${nc.requirements} SDK/STORE requirements judged, \`sdk.session.model\` ${nc.sessionModel})`,
+      '≤ 60 s',
+    ],
     ['slowest mutant detection (median ms to first failure)', mutants.length ? `${fmt(Math.max(...mutants.map((m) => (Number.isNaN(m.medianFirstFailureMs) ? Infinity : m.medianFirstFailureMs))))} ms` : '—', '< 5000 ms'],
   ]);
   process.stdout.write(`\n${summary}\n\n${mutantTable}\n`);
+  const noClockTable = table([['check (no-clock run, median of 3)', 'time'], ...Object.entries(nc.checks).map(([id, ms]) => [`\`${id}\``, `${(ms / 1000).toFixed(1)} s`])]);
+  process.stdout.write(`\n${noClockTable}\n`);
   const results = { date: new Date().toISOString(), machine, transport: t, fullRuns: full, mutants };
   await writeFile(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   const readmePath = join(ROOT, 'README.md');
   const readme = await readFile(readmePath, 'utf8');
-  const section = `<!-- bench:start -->\nMeasured by \`npm run bench\` on ${results.date.slice(0, 10)}, ${machine}:\n\n${summary}\n\n<details><summary>Every mutant (10 seeds each)</summary>\n\n${mutantTable}\n\n</details>\n<!-- bench:end -->`;
+  const section = `<!-- bench:start -->\nMeasured by \`npm run bench\` on ${results.date.slice(0, 10)}, ${machine}:\n\n${summary}\n\n<details><summary>Each check of the no-clock run (they run side by side: the run lasts about as long as the slowest)</summary>\n\n${noClockTable}\n\n</details>\n\n<details><summary>Every mutant (10 seeds each)</summary>\n\n${mutantTable}\n\n</details>\n<!-- bench:end -->`;
   if (readme.includes('<!-- bench:start -->')) {
     await writeFile(readmePath, readme.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, section));
   }

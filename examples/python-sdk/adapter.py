@@ -5,6 +5,10 @@ The harness starts this script, writes JSON-RPC 2.0 requests on its stdin (one p
 reads responses and notifications from its stdout. Everything else goes to stderr.
 
     npx ekso-conformance sdk --adapter "python3 examples/python-sdk/adapter.py"
+    npx ekso-conformance sdk --adapter "python3 examples/python-sdk/adapter.py --no-clock"
+
+`--no-clock` leaves out the `clock` capability: the SDK runs on the platform clock, as most SDKs do,
+and the harness lets real time pass.
 
 Requests run on their own threads (the harness may send several `call`s at once and expects them
 to proceed concurrently); one lock keeps each output line whole.
@@ -40,6 +44,8 @@ _clients = {}
 _clients_lock = threading.Lock()
 # The adapter's clock (contract section 5.5): real time plus every advanceClock so far.
 _offset_ms = [0]
+# --no-clock: no `clock` capability, so no advanceClock either (the SDK keeps to real time).
+CLOCK = "--no-clock" not in sys.argv[1:]
 
 
 def now_ms():
@@ -82,7 +88,7 @@ def initialize(params):
         "capabilities": {
             "apiKey": True,
             "refreshable": True,
-            "clock": True,
+            "clock": CLOCK,
             "tokenStore": False,
             "refreshMarginMs": DEFAULT_REFRESH_MARGIN_MS,
         },
@@ -190,6 +196,11 @@ HANDLERS = {
     "advanceClock": advance_clock,
     "disposeClient": dispose,
 }
+
+
+if not CLOCK:
+    # A method whose capability is not declared is "method not found" (-32601).
+    del HANDLERS["advanceClock"]
 
 
 def handle(request):

@@ -5,9 +5,8 @@ import fc from 'fast-check';
 import type { CheckDefinition } from '../../src/engine/check.js';
 import { tenantName } from '../../src/engine/data.js';
 import { Violation, expectThat } from '../../src/engine/outcomes.js';
-import { property } from '../../src/engine/properties.js';
 import type { SdkSession } from '../../src/targets/sdk/session.js';
-import { apiRequests, describeOutcome, describeRequest, expectResponse, mark, needsCapability, requestsSince, schedulerArb, single, tokenRequests } from './support.js';
+import { apiRequests, describeOutcome, describeRequest, expectResponse, mark, needsCapability, requestsSince, schedulerArb, sdkProperty, single, tokenRequests } from './support.js';
 
 type Check = CheckDefinition<SdkSession>;
 
@@ -33,7 +32,7 @@ const bearerOnEveryRequest: Check = {
   defaultRuns: 6,
   skipReason: (s) => needsCapability(s, 'apiKey'),
   property: (session, ctx) =>
-    property(ctx, fc.tuple(schedulerArb(session), fc.array(apiCall, { minLength: 1, maxLength: 5 })), async ([scheduler, calls]) => {
+    sdkProperty(session, ctx, fc.tuple(schedulerArb(session), fc.array(apiCall, { minLength: 1, maxLength: 5 })), async ([scheduler, calls], session) => {
       const { client, key } = await session.apiKeyClient();
       const from = mark(session);
       try {
@@ -63,9 +62,11 @@ const baseUrls: Check = {
   title: 'Only a tenant: https://{tenant}.ekso.app; a configured base URL replaces it for every API request',
   requirements: ['SDK-02'],
   defaultRuns: 5,
+  // An in-process adapter's tenant-only call is intercepted with nock, which is process-wide.
+  sharedState: 'nock',
   skipReason: (s) => needsCapability(s, 'apiKey'),
   property: (session, ctx) =>
-    property(ctx, fc.tuple(schedulerArb(session), tenantName, fc.constantFrom('', '/ekso', '/self-host/v1'), fc.array(apiCall, { minLength: 1, maxLength: 3 })), async ([scheduler, tenant, prefix, calls]) => {
+    sdkProperty(session, ctx, fc.tuple(schedulerArb(session), tenantName, fc.constantFrom('', '/ekso', '/self-host/v1'), fc.array(apiCall, { minLength: 1, maxLength: 3 })), async ([scheduler, tenant, prefix, calls], session) => {
       const resolved = await session.adapter.resolveBaseUrl({ tenant });
       ctx.step(`resolveBaseUrl(tenant ${tenant}) → ${resolved.baseUrl}`);
       expectThat(resolved.baseUrl === `https://${tenant}.ekso.app`, 'SDK-02', 'the default base URL is not https://{tenant}.ekso.app', `https://${tenant}.ekso.app`, resolved.baseUrl);
@@ -142,7 +143,7 @@ const rejectedKey: Check = {
   defaultRuns: 4,
   skipReason: (s) => needsCapability(s, 'apiKey'),
   property: (session, ctx) =>
-    property(ctx, fc.tuple(schedulerArb(session), fc.constantFrom('revoked', 'unknown'), apiCall), async ([scheduler, how, c]) => {
+    sdkProperty(session, ctx, fc.tuple(schedulerArb(session), fc.constantFrom('revoked', 'unknown'), apiCall), async ([scheduler, how, c], session) => {
       try {
         let client: string;
         if (how === 'revoked') {

@@ -5,7 +5,6 @@
 import fc from 'fast-check';
 import type { CheckDefinition } from '../../src/engine/check.js';
 import { Violation, expectThat } from '../../src/engine/outcomes.js';
-import { property } from '../../src/engine/properties.js';
 import type { FaultAction } from '../../src/targets/sdk/model-server.js';
 import type { CallResult, SdkSession } from '../../src/targets/sdk/session.js';
 import { apiCall } from './api-key.js';
@@ -19,6 +18,7 @@ import {
   needsCapability,
   requestsSince,
   schedulerArb,
+  sdkProperty,
   single,
   tokenRequests,
 } from './support.js';
@@ -41,7 +41,7 @@ const unauthorizedRetry: Check = {
   defaultRuns: 8,
   skipReason: needsRefreshable,
   property: (session, ctx) =>
-    property(ctx, fc.tuple(schedulerArb(session), apiCall), async ([scheduler, c]) => {
+    sdkProperty(session, ctx, fc.tuple(schedulerArb(session), apiCall), async ([scheduler, c], session) => {
       try {
         // Choice: every run tries both a single 401 and a 401 on every request (fresh clients),
         // so that a retry loop — which only the second shows — is caught by every run.
@@ -88,12 +88,11 @@ const refreshRefused: Check = {
   defaultRuns: 6,
   skipReason: needsRefreshable,
   property: (session, ctx) =>
-    property(ctx, fc.tuple(schedulerArb(session), fc.array(apiCall, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 3 })), async ([scheduler, calls, later]) => {
+    sdkProperty(session, ctx, fc.tuple(schedulerArb(session), fc.array(apiCall, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 3 })), async ([scheduler, calls, later], session) => {
       try {
-        const client = await session.refreshableClient();
+        // Its access token expired 1 s ago (issued so in real time, at no wait).
+        const client = await session.refreshableClient({ expiresInMs: -1_000, signal: ctx.signal });
         session.server.inject({ on: 'token', action: { kind: 'status', status: 400, body: { error: 'invalid_grant', error_description: 'refresh token revoked' }, headers: { 'cache-control': 'no-store' } }, times: 1_000 });
-        const state = session.server.familyState(client.family);
-        await session.advance(state.access[0]!.expiresAt - session.clock.now() + 1_000, ctx.signal);
         const results = await concurrently<CallResult>(session, scheduler, calls.map((c) => () => session.call(client.client, c.method, c.path, c.body)));
         ctx.step(`${calls.length} call(s) after expiry, the refresh refused → ${results.map((r) => describeOutcome(session, r.outcome)).join(', ')}`);
         for (const r of results) {
@@ -122,11 +121,11 @@ const transientFailure: Check = {
   defaultRuns: 6,
   skipReason: needsRefreshable,
   property: (session, ctx) =>
-    property(ctx, fc.tuple(schedulerArb(session), fc.constantFrom<FaultAction>({ kind: 'status', status: 500, body: { kind: 'Exception', message: 'boom' } }, { kind: 'status', status: 503 }, { kind: 'reset' }), apiCall), async ([scheduler, fault, c]) => {
+    sdkProperty(session, ctx, fc.tuple(schedulerArb(session), fc.constantFrom<FaultAction>({ kind: 'status', status: 500, body: { kind: 'Exception', message: 'boom' } }, { kind: 'status', status: 503 }, { kind: 'reset' }), apiCall), async ([scheduler, fault, c], session) => {
       try {
-        const client = await session.refreshableClient();
+        // Its access token expired 1 s ago (issued so in real time, at no wait).
+        const client = await session.refreshableClient({ expiresInMs: -1_000, signal: ctx.signal });
         session.server.inject({ on: 'token', action: fault, times: 1 });
-        await session.advance(session.server.familyState(client.family).access[0]!.expiresAt - session.clock.now() + 1_000, ctx.signal);
         const first = await single(session, scheduler, () => session.call(client.client, c.method, c.path, c.body));
         ctx.step(`after expiry, the token endpoint fails (${fault.kind === 'status' ? fault.status : fault.kind}) → ${describeOutcome(session, first.outcome)}`);
         const from = mark(session);
@@ -145,7 +144,8 @@ const transientFailure: Check = {
 interface ErrorCase {
   label: string;
   action: FaultAction;
-  expect: (o: CallResult['outcome']) => string | null;
+  /** What is wrong with the outcome (null: nothing); `toleranceMs` is the timeline's. */
+  expect: (o: CallResult['outcome'], toleranceMs: number) => string | null;
 }
 
 const ERROR_CASES: fc.Arbitrary<ErrorCase> = fc.oneof(
@@ -156,12 +156,15 @@ const ERROR_CASES: fc.Arbitrary<ErrorCase> = fc.oneof(
   })),
   fc.integer({ min: 2, max: 120 }).map((seconds): ErrorCase => ({
     label: `429 with Retry-After as an HTTP date ${seconds} s ahead`,
-    // The date is computed when the fault fires (on the shared timeline), see dateFault below.
-    action: { kind: 'status', status: 429, body: { message: 'slow down' }, headers: { 'retry-after': `+${seconds}s` } },
-    expect: (o) =>
-      o.outcome === 'error' && o.error.type === 'EksoRateLimitException' && o.error.retryAfterMs !== undefined && Math.abs(o.error.retryAfterMs - seconds * 1000) <= 1_500
+    // The date is computed when the fault fires (on the shared timeline, rounded up to a second).
+    action: { kind: 'status', status: 429, body: { message: 'slow down' }, retryAfterDateInSeconds: seconds },
+    // The date has a one-second resolution, and the answer takes a moment to reach the SDK.
+    expect: (o, toleranceMs) => {
+      const within = Math.max(1_500, toleranceMs);
+      return o.outcome === 'error' && o.error.type === 'EksoRateLimitException' && o.error.retryAfterMs !== undefined && Math.abs(o.error.retryAfterMs - seconds * 1000) <= within
         ? null
-        : `EksoRateLimitException with retryAfterMs ≈ ${seconds * 1000} (HTTP date, ±1.5 s)`,
+        : `EksoRateLimitException with retryAfterMs ≈ ${seconds * 1000} (HTTP date, ±${within / 1000} s)`;
+    },
   })),
   fc.record({ field: fc.constantFrom('name', 'expiresAt', 'title', 'priority'), code: fc.constantFrom('required', 'too_long', 'invalid', 'in_the_past') }).map(({ field, code }): ErrorCase => ({
     label: `400 Validation on ${field} (${code})`,
@@ -180,15 +183,6 @@ const ERROR_CASES: fc.Arbitrary<ErrorCase> = fc.oneof(
   }),
 );
 
-/** Turns a `+Ns` Retry-After placeholder into an HTTP date N seconds ahead on the shared timeline. */
-function withDates(action: FaultAction, session: SdkSession): FaultAction {
-  if (action.kind !== 'status' || !action.headers?.['retry-after']?.startsWith('+')) return action;
-  const seconds = Number(action.headers['retry-after'].slice(1, -1));
-  // HTTP dates have a one-second resolution: round up so that at least N seconds remain.
-  const at = Math.ceil((session.clock.now() + seconds * 1000) / 1000) * 1000;
-  return { ...action, headers: { ...action.headers, 'retry-after': new Date(at).toUTCString() } };
-}
-
 const errorMapping: Check = {
   id: 'sdk.error-mapping',
   title: 'Errors map to the documented exception types (rate limit, validation, API, network)',
@@ -196,13 +190,13 @@ const errorMapping: Check = {
   defaultRuns: 15,
   skipReason: (s) => (s.capabilities.apiKey || s.capabilities.refreshable ? null : 'the adapter has neither the apiKey nor the refreshable capability'),
   property: (session, ctx) =>
-    property(ctx, fc.tuple(schedulerArb(session), ERROR_CASES, apiCall, fc.boolean()), async ([scheduler, errorCase, c, useKey]) => {
+    sdkProperty(session, ctx, fc.tuple(schedulerArb(session), ERROR_CASES, apiCall, fc.boolean()), async ([scheduler, errorCase, c, useKey], session) => {
       try {
         const client = useKey && session.capabilities.apiKey ? (await session.apiKeyClient()).client : session.capabilities.refreshable ? (await session.refreshableClient()).client : (await session.apiKeyClient()).client;
-        session.server.inject({ on: 'api', action: withDates(errorCase.action, session), times: 1_000 });
+        session.server.inject({ on: 'api', action: errorCase.action, times: 1_000 });
         const result = await single(session, scheduler, () => session.call(client, c.method, c.path, c.body));
         ctx.step(`${c.method} ${c.path} answered with ${errorCase.label} → ${describeOutcome(session, result.outcome)}`);
-        const wanted = errorCase.expect(result.outcome);
+        const wanted = errorCase.expect(result.outcome, session.timelineToleranceMs);
         if (wanted) throw new Violation('SDK-13', wanted, describeOutcome(session, result.outcome), `${errorCase.label} was not mapped to the documented exception`);
       } finally {
         await session.disposeClients();

@@ -7,7 +7,6 @@ import fc from 'fast-check';
 import type { CheckDefinition } from '../../src/engine/check.js';
 import { clientIdName } from '../../src/engine/data.js';
 import { Violation, expectThat, goOn } from '../../src/engine/outcomes.js';
-import { property } from '../../src/engine/properties.js';
 import type { RecordedRequest } from '../../src/targets/sdk/model-server.js';
 import type { CallResult, RefreshableClient, SdkSession } from '../../src/targets/sdk/session.js';
 import { apiCall } from './api-key.js';
@@ -25,6 +24,7 @@ import {
   refreshRequestProblems,
   requestsSince,
   schedulerArb,
+  sdkProperty,
   single,
   tokenRequests,
   toleranceMs,
@@ -34,11 +34,23 @@ type Check = CheckDefinition<SdkSession>;
 
 const needsRefreshable = (s: SdkSession) => needsCapability(s, 'refreshable');
 
-/** Moves time so that the client's current access token has expired (plus `extraMs`). */
+/**
+ * Moves time so that the client's current access token has expired (plus `extraMs`) — or, in real
+ * time where the adapter declares a margin, until it is well inside that margin, which the SDK
+ * must treat alike (SDK-04) and which costs seconds instead of the margin (`msUntilDue`).
+ */
 async function expire(session: SdkSession, client: RefreshableClient, extraMs: number, signal: AbortSignal): Promise<void> {
   const state = session.server.familyState(client.family);
   const current = state.access[state.generation]!;
-  await session.advance(Math.max(0, current.expiresAt - session.clock.now()) + extraMs, signal);
+  await session.advance(session.msUntilDue(current.expiresAt, extraMs), signal);
+}
+
+/**
+ * A refreshable client for a run whose first step lets its access token expire: created with a
+ * token that expired 1 s ago (free in real time) instead of waiting for it. Later expiries wait.
+ */
+function startingExpired(expired: boolean, signal: AbortSignal): { expiresInMs?: number; signal: AbortSignal } {
+  return expired ? { expiresInMs: -1_000, signal } : { signal };
 }
 
 /** Access generation each API request should carry in a sequential run: the newest issued before it. */
@@ -60,13 +72,13 @@ const currentBearer: Check = {
   defaultRuns: 6,
   skipReason: needsRefreshable,
   property: (session, ctx) =>
-    property(ctx, fc.tuple(schedulerArb(session), fc.array(fc.tuple(apiCall, fc.boolean()), { minLength: 1, maxLength: 5 })), async ([scheduler, steps]) => {
+    sdkProperty(session, ctx, fc.tuple(schedulerArb(session), fc.array(fc.tuple(apiCall, fc.boolean()), { minLength: 1, maxLength: 5 })), async ([scheduler, steps], session) => {
       try {
-        const client = await session.refreshableClient();
+        const client = await session.refreshableClient(startingExpired(steps[0]![1], ctx.signal));
         const from = mark(session);
-        for (const [c, letExpire] of steps) {
+        for (const [i, [c, letExpire]] of steps.entries()) {
           if (letExpire) {
-            await expire(session, client, 1_000, ctx.signal);
+            if (i > 0) await expire(session, client, 1_000, ctx.signal);
             ctx.step('let the access token expire');
           }
           const result = await single(session, scheduler, () => session.call(client.client, c.method, c.path, c.body));
@@ -96,20 +108,32 @@ const proactive: Check = {
   property: (session, ctx) => {
     const margin = session.refreshMarginMs;
     const moments = fc.constantFrom(...(['past-expiry', 'long-past', ...(margin ? (['in-margin'] as const) : [])] as const));
-    return property(ctx, fc.tuple(schedulerArb(session), fc.array(fc.tuple(moments, apiCall), { minLength: 1, maxLength: 3 })), async ([scheduler, steps]) => {
+    // Choice: in real time "long past" is one token lifetime past expiry (three when time moves
+    // instantly), so that a run stays within seconds.
+    const longPastMs = session.canAdvance ? 3 * session.tokenLifetimeMs() : session.tokenLifetimeMs();
+    const leftAt = (moment: 'past-expiry' | 'long-past' | 'in-margin') => (moment === 'in-margin' ? Math.floor(margin! / 2) : moment === 'long-past' ? -longPastMs : -1_000);
+    return sdkProperty(session, ctx, fc.tuple(schedulerArb(session), fc.array(fc.tuple(moments, apiCall), { minLength: 1, maxLength: 3 })), async ([scheduler, steps], session) => {
       try {
-        const client = await session.refreshableClient();
+        // The first moment is reached by the tokens the client starts with (free in real time).
+        const client = await session.refreshableClient({ expiresInMs: leftAt(steps[0]![0]), signal: ctx.signal });
         const from = mark(session);
-        for (const [moment, c] of steps) {
-          if (moment === 'in-margin') {
-            const state = session.server.familyState(client.family);
-            const expiresAt = state.access[state.generation]!.expiresAt;
+        for (const [i, [moment, c]] of steps.entries()) {
+          const state = session.server.familyState(client.family);
+          const expiresAt = state.access[state.generation]!.expiresAt;
+          if (i === 0) {
+            // reached when the client was created
+          } else if (!session.canAdvance) {
+            // Choice: later moments cost real waits; with a declared margin "past expiry" would
+            // cost the whole margin, so every later moment is "well inside the margin" there
+            // (SDK-04 holds the SDK to its margin alike); without one, past expiry as drawn.
+            await expire(session, client, moment === 'long-past' ? longPastMs : 1_000, ctx.signal);
+          } else if (moment === 'in-margin') {
             await session.advance(Math.max(0, expiresAt - session.clock.now() - Math.floor(margin! / 2)), ctx.signal);
-            ctx.step(`move to ${Math.floor(margin! / 2)} ms before expiry (inside the declared ${margin} ms margin)`);
           } else {
-            await expire(session, client, moment === 'long-past' ? 3 * session.tokenLifetimeMs() : 1_000, ctx.signal);
-            ctx.step(moment === 'long-past' ? 'let the access token expire long ago' : 'let the access token expire');
+            await expire(session, client, moment === 'long-past' ? longPastMs : 1_000, ctx.signal);
           }
+          const left = expiresAt - session.clock.now();
+          ctx.step(left > 0 ? `move to ${left} ms before expiry (inside the declared ${margin} ms margin)` : -left >= session.tokenLifetimeMs() ? 'let the access token expire long ago' : 'let the access token expire');
           const result = await single(session, scheduler, () => session.call(client.client, c.method, c.path, c.body));
           ctx.step(`${c.method} ${c.path} → ${describeOutcome(session, result.outcome)}`);
           assertNoExpiredBearer(session, requestsSince(session, from), toleranceMs(session));
@@ -131,14 +155,18 @@ const noNeedlessRefresh: Check = {
   defaultRuns: 6,
   skipReason: needsRefreshable,
   property: (session, ctx) => {
-    const lifetime = session.tokenLifetimeMs();
+    // Choice: in real time this check's tokens stay clear of the margin 5 s longer than others,
+    // so that there is a window of several seconds in which a refresh is needless; its waits are
+    // drawn within that window (a third of it at most), not within the whole lifetime.
+    const lifetime = session.canAdvance ? session.tokenLifetimeMs() : session.tokenLifetimeMs() + 5_000;
+    const window = session.canAdvance ? lifetime : lifetime - (session.refreshMarginMs ?? 0);
     // Choice: with a declared margin, a refresh is needless when more than the margin (plus a
     // tolerance) was left; without one, when more than half of the lifetime was left.
     const threshold = session.refreshMarginMs !== undefined ? session.refreshMarginMs + toleranceMs(session) + 1 : lifetime / 2;
-    const step = fc.integer({ min: 0, max: Math.floor(lifetime / 3) });
-    return property(ctx, fc.tuple(schedulerArb(session), fc.array(fc.tuple(step, apiCall), { minLength: 2, maxLength: 7 })), async ([scheduler, steps]) => {
+    const step = fc.integer({ min: 0, max: Math.floor(window / 3) });
+    return sdkProperty(session, ctx, fc.tuple(schedulerArb(session), fc.array(fc.tuple(step, apiCall), { minLength: 2, maxLength: 7 })), async ([scheduler, steps], session) => {
       try {
-        const client = await session.refreshableClient();
+        const client = await session.refreshableClient({ lifetimeMs: lifetime });
         const from = mark(session);
         for (const [wait, c] of steps) {
           await session.advance(wait, ctx.signal);
@@ -169,10 +197,9 @@ const singleFlight: Check = {
   defaultRuns: 25,
   skipReason: needsRefreshable,
   property: (session, ctx) =>
-    property(ctx, fc.tuple(schedulerArb(session), fc.array(apiCall, { minLength: 2, maxLength: 8 }), fc.integer({ min: 20, max: 80 })), async ([scheduler, calls, delayMs]) => {
+    sdkProperty(session, ctx, fc.tuple(schedulerArb(session), fc.array(apiCall, { minLength: 2, maxLength: 8 }), fc.integer({ min: 20, max: 80 })), async ([scheduler, calls, delayMs], session) => {
       try {
-        const client = await session.refreshableClient();
-        await expire(session, client, 1_000, ctx.signal);
+        const client = await session.refreshableClient(startingExpired(true, ctx.signal));
         // Over real HTTP, a slower token endpoint widens the window in which a second refresh
         // could start; in-process, the scheduler explores the orders instead.
         if (!scheduler) session.server.inject({ on: 'token', action: { kind: 'delay', ms: delayMs }, times: 1 });
@@ -206,12 +233,12 @@ const noReuse: Check = {
   defaultRuns: 6,
   skipReason: needsRefreshable,
   property: (session, ctx) =>
-    property(ctx, fc.tuple(schedulerArb(session), fc.array(fc.tuple(fc.constantFrom('expire', 'unauthorized'), apiCall), { minLength: 2, maxLength: 5 })), async ([scheduler, steps]) => {
+    sdkProperty(session, ctx, fc.tuple(schedulerArb(session), fc.array(fc.tuple(fc.constantFrom('expire', 'unauthorized'), apiCall), { minLength: 2, maxLength: 5 })), async ([scheduler, steps], session) => {
       try {
-        const client = await session.refreshableClient();
+        const client = await session.refreshableClient(startingExpired(steps[0]![0] === 'expire', ctx.signal));
         const from = mark(session);
-        for (const [how, c] of steps) {
-          if (how === 'expire') await expire(session, client, 1_000, ctx.signal);
+        for (const [i, [how, c]] of steps.entries()) {
+          if (how === 'expire' && i > 0) await expire(session, client, 1_000, ctx.signal);
           else session.server.inject({ on: 'api', action: { kind: 'status', status: 401, body: { message: 'token revoked' }, headers: { 'www-authenticate': 'Bearer error="invalid_token", error_description="expired"' } }, times: 1 });
           const result = await single(session, scheduler, () => session.call(client.client, c.method, c.path, c.body));
           ctx.step(`${how === 'expire' ? 'after expiry' : 'after a 401'}: ${c.method} ${c.path} → ${describeOutcome(session, result.outcome)}`);
@@ -230,13 +257,13 @@ const tokensRefreshed: Check = {
   defaultRuns: 6,
   skipReason: needsRefreshable,
   property: (session, ctx) =>
-    property(ctx, fc.tuple(schedulerArb(session), fc.integer({ min: 1, max: 3 }), apiCall), async ([scheduler, rotations, c]) => {
+    sdkProperty(session, ctx, fc.tuple(schedulerArb(session), fc.integer({ min: 1, max: 3 }), apiCall), async ([scheduler, rotations, c], session) => {
       try {
-        const client = await session.refreshableClient();
+        const client = await session.refreshableClient(startingExpired(true, ctx.signal));
         const from = mark(session);
         const completions: CallResult[] = [];
         for (let i = 0; i < rotations; i++) {
-          await expire(session, client, 1_000, ctx.signal);
+          if (i > 0) await expire(session, client, 1_000, ctx.signal);
           const result = await single(session, scheduler, () => session.call(client.client, c.method, c.path, c.body));
           completions.push(result);
           ctx.step(`rotation ${i + 1}: ${c.method} ${c.path} → ${describeOutcome(session, result.outcome)}`);
@@ -272,10 +299,9 @@ const refreshRequest: Check = {
   defaultRuns: 5,
   skipReason: needsRefreshable,
   property: (session, ctx) =>
-    property(ctx, fc.tuple(schedulerArb(session), clientIdName, apiCall), async ([scheduler, clientId, c]) => {
+    sdkProperty(session, ctx, fc.tuple(schedulerArb(session), clientIdName, apiCall), async ([scheduler, clientId, c], session) => {
       try {
-        const client = await session.refreshableClient({ clientId });
-        await expire(session, client, 1_000, ctx.signal);
+        const client = await session.refreshableClient({ clientId, ...startingExpired(true, ctx.signal) });
         const from = mark(session);
         const result = await single(session, scheduler, () => session.call(client.client, c.method, c.path, c.body));
         ctx.step(`after expiry: ${c.method} ${c.path} → ${describeOutcome(session, result.outcome)}`);

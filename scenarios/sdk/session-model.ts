@@ -4,6 +4,10 @@
  * judged against the model and the requirements: current bearer (SDK-03), never an expired one
  * (SDK-04), one refresh per burst (SDK-06), never a superseded refresh token (SDK-07), one
  * TokensRefreshed per rotation with the new pair (SDK-08), no 401 loop (SDK-09).
+ *
+ * In real time (no clock hook) every run has its own client and model server, runs go side by
+ * side, and time is let pass in earnest: advances are drawn within the few seconds a fresh token
+ * stays clear of the margin, and a run lets at most `REAL_TIME_ADVANCE_BUDGET` windows pass.
  */
 import fc from 'fast-check';
 import type { CheckContext, CheckDefinition } from '../../src/engine/check.js';
@@ -135,13 +139,30 @@ class BurstCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
   }
 }
 
+/** Choice: in real time a run lets at most three not-due windows pass in all (bounded runs of seconds). */
+const REAL_TIME_ADVANCE_BUDGET = 3;
+
 class AdvanceCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
-  constructor(readonly fraction: number) {}
-  check(): boolean {
-    return true;
+  /**
+   * `scaleMs`: what a fraction of 1 means — a token lifetime when time moves instantly; in real
+   * time the window a fresh token stays clear of the declared margin (its lifetime without one),
+   * so that 1.5 brings the token well inside the margin in seconds. `budgetMs`: the most a run
+   * may let pass (real time), judged on what the sequence asked for, so replays skip alike.
+   */
+  constructor(
+    readonly fraction: number,
+    readonly scaleMs: number,
+    readonly budgetMs: number,
+  ) {}
+  private get ms(): number {
+    return Math.floor(this.fraction * this.scaleMs);
+  }
+  check(model: Readonly<SdkSessionModel>): boolean {
+    return model.advancedMs + this.ms <= this.budgetMs;
   }
   async run(model: SdkSessionModel, real: SessionReal): Promise<void> {
-    const ms = Math.floor(this.fraction * real.session.tokenLifetimeMs());
+    const ms = this.ms;
+    model.advancedMs += ms;
     await real.session.advance(ms, real.ctx.signal);
     sync(model, real);
     real.ctx.step(`let ${ms} ms pass`);
@@ -174,22 +195,31 @@ export const sessionModel: CheckDefinition<SdkSession> = {
   title: 'A refreshable session under sequences of concurrent bursts, time and 401s, against the session model',
   requirements: ['SDK-03', 'SDK-04', 'SDK-05', 'SDK-06', 'SDK-07', 'SDK-08', 'SDK-09'],
   defaultRuns: 25,
-  skipReason: (s) => needsCapability(s, 'refreshable') ?? (s.canAdvance ? null : 'needs the adapter clock capability (or an in-process adapter) to move time quickly'),
+  skipReason: (s) => needsCapability(s, 'refreshable'),
   property: (session, ctx) => {
     const scheduler = session.transport === 'scheduled' ? fc.scheduler() : fc.constant(undefined);
+    const scaleMs = session.canAdvance ? session.tokenLifetimeMs() : session.tokenLifetimeMs() - (session.refreshMarginMs ?? 0);
+    const budgetMs = session.canAdvance ? Infinity : REAL_TIME_ADVANCE_BUDGET * scaleMs;
     const commands: fc.Arbitrary<fc.AsyncCommand<SdkSessionModel, SessionReal>>[] = [
       fc.array(apiCall, { minLength: 1, maxLength: 5 }).map((calls) => new BurstCommand(calls)),
       fc.array(apiCall, { minLength: 2, maxLength: 5 }).map((calls) => new BurstCommand(calls, true)),
-      fc.double({ min: 0.05, max: 1.5, noNaN: true }).map((f) => new AdvanceCommand(f)),
+      fc.double({ min: 0.05, max: 1.5, noNaN: true }).map((f) => new AdvanceCommand(f, scaleMs, budgetMs)),
       fc.constant(new Unauthorized401Command()),
     ];
     return modelProperty(
       ctx,
       commands,
       async (drawn: fc.Scheduler | undefined) => {
-        const client = await session.refreshableClient();
-        const model = new SdkSessionModel(session.clock.now(), client.tokens.expiresAt, session.refreshMarginMs, session.tokenLifetimeMs(), toleranceMs(session));
-        return { model, real: { session, ctx, client, scheduler: drawn }, dispose: () => session.disposeClients() };
+        // Each run with a client of its own — and in real time a model server of its own.
+        const run = await session.openRun(ctx.executionSink());
+        try {
+          const client = await run.refreshableClient();
+          const model = new SdkSessionModel(run.clock.now(), client.tokens.expiresAt, run.refreshMarginMs, run.tokenLifetimeMs(), toleranceMs(run));
+          return { model, real: { session: run, ctx, client, scheduler: drawn }, dispose: () => run.closeRun() };
+        } catch (error) {
+          await run.closeRun();
+          throw error;
+        }
       },
       { maxCommands: 10, extra: scheduler },
     );

@@ -9,7 +9,7 @@ import { Inconclusive, Skip, Violation, deviation, expectThat } from '../../src/
 import { property } from '../../src/engine/properties.js';
 import { AdapterRpcError, type Tokens } from '../../src/spec/adapter-protocol.js';
 import type { SdkSession } from '../../src/targets/sdk/session.js';
-import { assertNoReplay, assertRefreshRequests, describeOutcome, describeRequest, eventsSince, expectResponse, mark, needsCapability, requestsSince, schedulerArb, single, tokenRequests } from './support.js';
+import { assertNoReplay, assertRefreshRequests, describeOutcome, describeRequest, eventsSince, expectResponse, mark, needsCapability, requestsSince, schedulerArb, sdkProperty, single, tokenRequests } from './support.js';
 
 type Check = CheckDefinition<SdkSession>;
 
@@ -48,6 +48,7 @@ const keying: Check = {
   title: 'Token pairs are keyed by (Tenant, ClientId, Environment): saving under one key never changes another',
   requirements: ['STORE-01'],
   defaultRuns: 10,
+  sharedState: 'token-store',
   skipReason: (s) => needsCapability(s, 'tokenStore'),
   property: (session, ctx) => {
     // Choice: the confusable pairs are checked in every run until each has passed once in this
@@ -83,13 +84,17 @@ const resume: Check = {
   defaultRuns: 5,
   skipReason: (s) => needsCapability(s, 'tokenStore') ?? needsCapability(s, 'refreshable'),
   property: (session, ctx) =>
-    property(ctx, fc.tuple(schedulerArb(session), tenantName, clientIdName, environmentName, fc.integer({ min: 1, max: 3 })), async ([scheduler, tenant, clientId, environment, rotations]) => {
+    sdkProperty(session, ctx, fc.tuple(schedulerArb(session), tenantName, clientIdName, environmentName, fc.integer({ min: 1, max: 3 })), async ([scheduler, drawnTenant, clientId, environment, rotations], session) => {
+      // Concurrent runs (real time) share the adapter's store: each keeps to a tenant of its own,
+      // so that no run resumes another's pair (the store checks of STORE-01/03 run apart).
+      const tenant = session.runId === undefined ? drawnTenant : `${drawnTenant}-r${session.runId}`;
       try {
-        const first = await session.refreshableClient({ tenant, clientId, environment });
+        // The first expiry is that of the tokens the client starts with (free in real time).
+        const first = await session.refreshableClient({ tenant, clientId, environment, expiresInMs: -1_000, signal: ctx.signal });
         const start = mark(session);
         for (let i = 0; i < rotations; i++) {
           const state = session.server.familyState(first.family);
-          await session.advance(state.access[state.generation]!.expiresAt - session.clock.now() + 1_000, ctx.signal);
+          if (i > 0) await session.advance(session.msUntilDue(state.access[state.generation]!.expiresAt, 1_000), ctx.signal);
           const r = await single(session, scheduler, () => session.call(first.client, 'GET', '/api/field'));
           ctx.step(`rotation ${i + 1} in the first process → ${describeOutcome(session, r.outcome)}`);
         }
@@ -109,7 +114,7 @@ const resume: Check = {
         // what the store then holds (the superseded token, saved from the event: STORE-02 too).
         if (lastEvent.refreshToken !== lastRotation.issued.refreshToken) deviation(eventViolation);
         const state = session.server.familyState(first.family);
-        await session.advance(state.access[state.generation]!.expiresAt - session.clock.now() + 1_000, ctx.signal);
+        await session.advance(session.msUntilDue(state.access[state.generation]!.expiresAt, 1_000), ctx.signal);
         let resumed: string;
         try {
           resumed = await session.createClient({ tenant, environment, baseUrl: session.server.baseUrl, auth: { type: 'stored', tokenEndpoint: session.server.tokenEndpoint, clientId } });
@@ -139,6 +144,7 @@ const onDisk: Check = {
   title: 'A store on disk is readable by its owner only (0600 or stricter) and loses no concurrent save',
   requirements: ['STORE-03'],
   defaultRuns: 2,
+  sharedState: 'token-store',
   skipReason: (s) => needsCapability(s, 'tokenStore') ?? (s.capabilities.storePath ? null : 'the adapter declares no storePath (an in-memory store)'),
   property: (session, ctx) =>
     property(ctx, fc.array(fc.record({ tenant: tenantName, clientId: clientIdName, environment: environmentName }), { minLength: 2, maxLength: 6 }), async (keys) => {

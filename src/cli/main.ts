@@ -187,10 +187,11 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
     .command('adapter')
     .description('serve the reference TypeScript SDK as a stdio adapter (CONTRACT §5): the worked example for SDK authors')
     .option('--mutant <name>', 'serve a named broken variant of the reference SDK')
+    .option('--no-clock', 'without the clock capability: the SDK runs on real time, as most SDKs in other languages do')
     .action(async (raw: Record<string, unknown>) =>
       run(async () => {
         const { runAdapterCommand } = await import('./adapter-command.js');
-        return runAdapterCommand({ ...(raw.mutant ? { mutant: raw.mutant as string } : {}) }, io);
+        return runAdapterCommand({ ...(raw.mutant ? { mutant: raw.mutant as string } : {}), clock: raw.clock !== false }, io);
       }),
     );
 

@@ -4,6 +4,8 @@
  * `--mutant NAME` a named broken variant of the reference SDK.
  */
 import { assembleReport, coverageOf } from '../engine/assemble.js';
+import { runChecksConcurrently } from '../engine/concurrent-checks.js';
+import { RunSlots } from '../engine/concurrent-runs.js';
 import { Redactor } from '../engine/redact.js';
 import { randomSeed, runChecks, type ReplayCoordinates } from '../engine/runner.js';
 import { policyName } from '../model/policy.js';
@@ -82,7 +84,11 @@ export async function runSdkCommand(options: SdkOptions): Promise<number> {
   try {
     if (session) {
       const s = session;
-      results = await runChecks(selection.selected, s, {
+      // Real time (no clock hook): the waits are the cost, so checks and their runs go side by
+      // side, every run with its own model server (SdkSession.openRun).
+      const realTime = s.concurrentRuns;
+      results = await (realTime ? runChecksConcurrently : runChecks)(selection.selected, s, {
+        ...(realTime ? { concurrentRuns: new RunSlots(REAL_TIME_RUNS_IN_FLIGHT, REAL_TIME_RUNS_PER_CHECK, REAL_TIME_SHRINK_MS) } : {}),
         baseSeed: seed,
         ...(options.numRuns ? { numRuns: options.numRuns } : {}),
         ...(options.maxTime ? { deadline: startedAt.getTime() + options.maxTime * 1000 } : {}),
@@ -161,6 +167,21 @@ export async function runSdkCommand(options: SdkOptions): Promise<number> {
   }
   return exitOverride;
 }
+
+/**
+ * Real time: property runs in flight at once, over all checks and per check. Choice: 24 in all —
+ * enough that the waits overlap, few enough that an SDK's own queueing (one adapter process, a
+ * token store persisting each rotation) stays well inside the timeline tolerance; up to 16 of one
+ * check (its first runs, or one round of shrinking candidates).
+ */
+const REAL_TIME_RUNS_IN_FLIGHT = 24;
+const REAL_TIME_RUNS_PER_CHECK = 16;
+/**
+ * Real time: how long one check may shrink a failure. Choice: 20 s — every shrinking candidate
+ * waits in earnest again, and a failure found must not turn a one-minute run into several; the
+ * smallest counterexample found by then is reported, and its path replays it.
+ */
+const REAL_TIME_SHRINK_MS = 20_000;
 
 function sourceOf(options: SdkOptions): AdapterSource {
   if (options.mutant) {

@@ -6,7 +6,7 @@
  */
 import type fc from 'fast-check';
 import type { RequirementId } from '../spec/requirements.js';
-import type { LazyExchange, RecordedExchange } from './transcript.js';
+import type { ExchangeSink, LazyExchange, RecordedExchange } from './transcript.js';
 
 export type Mode = 'backend' | 'sdk';
 
@@ -30,6 +30,11 @@ export interface CheckDefinition<Env> {
   readonly creditsOnlyExercised?: boolean;
   /** Moves a shared clock: never run beside other checks. */
   readonly exclusive?: boolean;
+  /**
+   * State outside the target's per-run isolation that the check's runs share (e.g. the SDK's
+   * token store): its runs go one at a time, never beside another check naming the same state.
+   */
+  readonly sharedState?: string;
   /** Why this configuration cannot run the check (naming the option that would enable it), or null. */
   readonly skipReason?: (env: Env) => string | null;
   /**
@@ -78,6 +83,11 @@ export interface CheckContext {
   exercised(requirement: RequirementId): void;
   /** Records a step of the current execution ("mint key 'deploy bot' by admin → 200"). */
   step(description: string): void;
+  /**
+   * The transcript of the execution running in the caller's async context, to hand to a
+   * per-run recorder (e.g. a model server of one run) whose callbacks run outside that context.
+   */
+  executionSink(): ExchangeSink;
   /** Verbose-only progress detail. */
   debug(message: string): void;
   /**

@@ -18,10 +18,13 @@
  * requirement not found violated. So a SHOULD deviation never leaves the MUSTs unexplored, and no
  * requirement is passed by a check that stopped before exercising it.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 import fc from 'fast-check';
 import type { CheckResult, Finding } from '../report/schema.js';
 import { requirement } from '../spec/requirements.js';
 import type { CheckContext, CheckDefinition, CheckProperty, Execution } from './check.js';
+import { checkConcurrently, type RunSlots } from './concurrent-runs.js';
 import { Inconclusive, Skip, Violation, withKnownViolations } from './outcomes.js';
 import { materialize, type ExchangeSink, type LazyExchange, type RecordedExchange } from './transcript.js';
 
@@ -47,6 +50,12 @@ export interface RunnerOptions {
   debug?: (message: string) => void;
   /** Ceiling on one property execution; beyond it the check is inconclusive. */
   executionTimeoutMs?: number;
+  /**
+   * Runs of a check go concurrently within these slots (real-time targets, whose runs mostly
+   * wait): see `concurrent-runs.ts`. Unset: one at a time (fc.check). Checks with `sharedState`
+   * and replays of one counterexample always go one at a time.
+   */
+  concurrentRuns?: RunSlots;
 }
 
 /** What a replay command line needs to reproduce one finding. */
@@ -81,6 +90,12 @@ export class CheckRun<Env> implements CheckContext {
   readonly replayPath: string | undefined;
   readonly signal: AbortSignal;
   private current: Execution = { steps: [], transcript: [] };
+  /** The execution of the caller's async context: concurrent runs each record their own. */
+  private readonly executionContext = new AsyncLocalStorage<Execution>();
+  /** Failed executions by the error they ended with (concurrent runs end in any order). */
+  private readonly failedExecutions = new WeakMap<object, Execution>();
+  /** Off while concurrent first runs are in flight: the failure reported is chosen afterwards (`adoptFailure`). */
+  pinning = true;
   lastFailure: Execution | undefined;
   /** The requirements of the first violation found; shrinking only accepts violations of them. */
   private pinned: string | undefined;
@@ -107,10 +122,29 @@ export class CheckRun<Env> implements CheckContext {
     this.replayPath = replay?.replayPath;
     const signals = [this.controller.signal, ...(options.signal ? [options.signal] : [])];
     this.signal = AbortSignal.any(signals);
+    // Concurrent runs each wait on it (see concurrent-runs.ts): not a listener leak.
+    setMaxListeners(0, this.signal);
   }
 
   step(description: string): void {
-    this.current.steps.push(description);
+    (this.executionContext.getStore() ?? this.current).steps.push(description);
+  }
+
+  executionSink(): ExchangeSink {
+    const execution = this.executionContext.getStore() ?? this.current;
+    return { record: (exchange: RecordedExchange | LazyExchange) => void execution.transcript.push(exchange) };
+  }
+
+  /**
+   * Makes the failed execution that ended with `error` the check's counterexample and pins its
+   * requirement for shrinking (concurrent runs end in any order: the runner of concurrent runs
+   * chooses the failure fast-check would have met first, see concurrent-runs.ts).
+   */
+  adoptFailure(error: unknown): void {
+    const execution = typeof error === 'object' && error !== null ? this.failedExecutions.get(error) : undefined;
+    if (execution) this.lastFailure = execution;
+    if (error instanceof Violation) this.pinned ??= newlyViolated(error, this.known).join(',');
+    this.pinning = true;
   }
 
   debug(message: string): void {
@@ -142,10 +176,11 @@ export class CheckRun<Env> implements CheckContext {
   wrap<T>(predicate: (value: T) => Promise<void>): (value: T) => Promise<void> {
     return async (value: T) => {
       if (this.stopped || this.outOfTime()) return;
-      this.current = { steps: [], transcript: [] };
+      const execution: Execution = { steps: [], transcript: [] };
+      this.current = execution;
       this.executions += 1;
       try {
-        await withKnownViolations(this.known, () => predicate(value));
+        await withKnownViolations(this.known, () => this.executionContext.run(execution, () => predicate(value)));
       } catch (error) {
         // Cut short by Ctrl-C or --max-time: its sleeps ended early and its requests were aborted,
         // so whatever it concluded (even a "violation") means nothing. Never a verdict (H-04).
@@ -164,11 +199,14 @@ export class CheckRun<Env> implements CheckContext {
           }
           // Shrinking keeps to the violation first found: a smaller sequence that fails for
           // another reason would report a different failure than the one detected.
-          const key = newlyViolated(error, this.known).join(',');
-          if (this.pinned === undefined) this.pinned = key;
-          else if (key !== this.pinned) return;
+          if (this.pinning) {
+            const key = newlyViolated(error, this.known).join(',');
+            if (this.pinned === undefined) this.pinned = key;
+            else if (key !== this.pinned) return;
+          }
         }
-        this.lastFailure = this.current;
+        this.lastFailure = execution;
+        if (typeof error === 'object' && error !== null) this.failedExecutions.set(error, execution);
         this.firstFailureAt ??= Date.now();
         throw error;
       }
@@ -220,14 +258,18 @@ async function runRound<Env>(check: CheckDefinition<Env>, env: Env, options: Run
   // runs not yet started: fast-check stops waiting for it, and it must not linger.
   const deadlineTimer = remaining !== undefined ? setTimeout(() => run.abort(), remaining) : undefined;
   let details: fc.RunDetails<unknown>;
+  const params = {
+    seed: run.seed,
+    numRuns: run.numRuns,
+    ...(replay?.path ? { path: replay.path, endOnFailure: true } : {}),
+    ...(remaining !== undefined ? { interruptAfterTimeLimit: remaining, markInterruptAsFailure: false } : {}),
+    timeout: options.executionTimeoutMs ?? 180_000,
+  };
+  const slots = replay?.path || check.sharedState ? undefined : options.concurrentRuns;
   try {
-    details = await fc.check(built.property as fc.IAsyncProperty<unknown>, {
-      seed,
-      numRuns: run.numRuns,
-      ...(replay?.path ? { path: replay.path, endOnFailure: true } : {}),
-      ...(remaining !== undefined ? { interruptAfterTimeLimit: remaining, markInterruptAsFailure: false } : {}),
-      timeout: options.executionTimeoutMs ?? 180_000,
-    });
+    details = slots
+      ? await checkConcurrently(built.property as fc.IAsyncProperty<unknown>, params, run, slots)
+      : await fc.check(built.property as fc.IAsyncProperty<unknown>, params);
   } catch (error) {
     return { kind: 'stopped', status: 'inconclusive', runs: 0, message: `harness error: ${(error as Error)?.message ?? String(error)}` };
   } finally {

@@ -7,6 +7,8 @@ export class SdkSessionModel {
   generation = 0;
   /** A 401 the server will answer the next API request with (at most one at a time: two on one call must fail it). */
   pending401 = false;
+  /** Time the sequence let pass on purpose (ms), apart from what its calls took: bounds real-time runs. */
+  advancedMs = 0;
 
   constructor(
     /** Harness time (epoch ms) now. */

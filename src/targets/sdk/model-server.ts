@@ -59,7 +59,14 @@ export interface ServerResponse {
 
 /** What a fault does to the next matching request. */
 export type FaultAction =
-  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+  | {
+      kind: 'status';
+      status: number;
+      body?: unknown;
+      headers?: Record<string, string>;
+      /** A `Retry-After` HTTP date this many seconds after the moment the fault fires (rounded up to a whole second). */
+      retryAfterDateInSeconds?: number;
+    }
   | { kind: 'reset' }
   | { kind: 'hang' }
   | { kind: 'delay'; ms: number };
@@ -114,6 +121,8 @@ export interface RecordedRequest {
   status?: number;
   /** Tokens issued by a successful refresh. */
   issued?: IssuedTokens;
+  /** Harness time when the answer was handed to the client (for a rotation: when the SDK could first hold its tokens). */
+  deliveredAt?: number;
   outcome?: 'ok' | 'rotated' | 'refused' | 'unauthorized' | 'fault';
 }
 
@@ -165,16 +174,20 @@ export class ModelServer {
 
   // ---- issuing ---------------------------------------------------------------------------
 
-  issueFamily(clientId: string, accessTtlMs: number): IssuedTokens & { family: string } {
+  /**
+   * A new family whose access tokens live `accessTtlMs`; `initialExpiresAt` backdates (or
+   * postpones) the first access token's expiry, as for tokens an application kept from before.
+   */
+  issueFamily(clientId: string, accessTtlMs: number, initialExpiresAt?: number): IssuedTokens & { family: string } {
     const family: Family = { id: `fam-${this.families.size + 1}`, clientId, accessTtlMs, refresh: [], access: [], revoked: false };
     this.families.set(family.id, family);
-    return { family: family.id, ...this.extend(family) };
+    return { family: family.id, ...this.extend(family, initialExpiresAt) };
   }
 
-  private extend(family: Family): IssuedTokens {
+  private extend(family: Family, expiresAtOverride?: number): IssuedTokens {
     const refreshToken = `rt_${b64()}`;
     const accessToken = `at_${b64()}`;
-    const expiresAt = this.clock.now() + family.accessTtlMs;
+    const expiresAt = expiresAtOverride ?? this.clock.now() + family.accessTtlMs;
     family.refresh.push(refreshToken);
     family.access.push({ token: accessToken, expiresAt });
     const generation = family.refresh.length - 1;
@@ -276,9 +289,12 @@ export class ModelServer {
       case 'hang':
         record.outcome = 'fault';
         return new Promise<ServerResponse>(() => {});
-      case 'status':
+      case 'status': {
         record.outcome = 'fault';
-        return json(action.status, action.body ?? {}, action.headers);
+        // Dated when it fires, so that the time the request took to get here does not count.
+        const dated: Record<string, string> = action.retryAfterDateInSeconds !== undefined ? { 'retry-after': new Date(Math.ceil((this.clock.now() + action.retryAfterDateInSeconds * 1000) / 1000) * 1000).toUTCString() } : {};
+        return json(action.status, action.body ?? {}, { ...action.headers, ...dated });
+      }
     }
   }
 
@@ -428,6 +444,7 @@ export class ModelServer {
   /** The answer to request `index` reached the client: a rotation it carried is now known there. */
   private delivered(index: number): void {
     const record = this.requests[index];
+    if (record) record.deliveredAt = this.clock.now();
     if (record?.outcome === 'rotated' && record.form?.refresh_token) this.rotationsDelivered.add(record.form.refresh_token);
   }
 

@@ -8,11 +8,17 @@
  * interleaving of concurrent calls and every run replays exactly. `http`: a stdio adapter (or an
  * in-process one without injection) talks to the model server over loopback HTTP with real
  * concurrency; race windows are widened with server-side delays.
+ *
+ * Real time (an `http` transport without the clock capability) is where the waits are: there the
+ * runs of a check go concurrently, each through a run view (`openRun`) with a model server of its
+ * own, so that N runs waiting for a token to near its expiry cost one wait, and no run's traffic,
+ * faults or notifications can be judged as another's.
  */
 import { extname } from 'node:path';
 import { Skip } from '../../engine/outcomes.js';
 import { sleep } from '../../engine/limits.js';
 import type { Redactor } from '../../engine/redact.js';
+import type { ExchangeSink } from '../../engine/transcript.js';
 import {
   PROTOCOL_VERSION,
   type CallOutcome,
@@ -44,6 +50,13 @@ export interface RecordedEvent extends TokensRefreshedParams {
   at: number;
 }
 
+/** One `call` the harness made: when it was sent and when its outcome came back (harness time). */
+export interface CallSpan {
+  client: string;
+  startedAt: number;
+  endedAt?: number;
+}
+
 export interface CallResult {
   outcome: CallOutcome;
   /** Position in the shared sequence when the call's answer reached the harness. */
@@ -59,10 +72,34 @@ export interface RefreshableClient {
   environment: string;
 }
 
+/**
+ * Real time: how long a fresh access token stays clear of the declared refresh margin (or lives,
+ * without one). Choice: 4 s — a token just rotated may wait that long (plus the tolerance) inside
+ * a loaded SDK before it is sent without looking inside the margin, and letting a token fall due
+ * still costs seconds (CONTRACT §5.5: "a few seconds beyond").
+ */
+export const REAL_TIME_SLACK_MS = 4_000;
+
+/**
+ * Real time: how far apart an SDK's decision and its request's arrival may be ("at the same
+ * instant" on the timeline). Choice: 2.5 s — runs go side by side on machines that may be
+ * loaded (the harness's own tests run on 2 shared cores), and a decision made just outside the
+ * margin must not be judged, after a stall, as one made inside it. 1.5 s with the clock
+ * capability, 0 in-process (a virtual clock).
+ */
+export const REAL_TIME_TOLERANCE_MS = 2_500;
+
 export class SdkSession {
   readonly events: RecordedEvent[] = [];
+  /** Every call made through this session (or run view), in the order they were sent. */
+  readonly calls: CallSpan[] = [];
   private clientCounter = 0;
   private readonly live = new Set<string>();
+  /** The session whose adapter this view drives (itself, for the session opened on the adapter). */
+  private readonly root: SdkSession;
+  /** Root only: the run view that created each live client, for routing its notifications. */
+  private readonly owners = new Map<string, SdkSession>();
+  private runCounter = 0;
   /** Set by scheduled checks for the duration of one run. */
   scheduler: { schedule<T>(p: Promise<T>, label?: string): Promise<T> } | undefined;
 
@@ -80,12 +117,50 @@ export class SdkSession {
     readonly sdkTimeoutMs: number,
     /** The adapter runs in this process (its HTTP can be intercepted with nock). */
     readonly inProcess: boolean,
+    root?: SdkSession,
+    /** A run view's number, unique in the session (undefined for the session itself). */
+    readonly runId?: number,
   ) {
+    this.root = root ?? this;
+    if (root) return;
     adapter.onTokensRefreshed((event) => {
       redactor.add(event.accessToken);
       redactor.add(event.refreshToken);
-      this.events.push({ ...event, seq: server.nextSeq(), at: clock.now() });
+      (this.owners.get(event.client) ?? this).record(event);
     });
+  }
+
+  private record(event: TokensRefreshedParams): void {
+    this.events.push({ ...event, seq: this.server.nextSeq(), at: this.clock.now() });
+  }
+
+  /**
+   * Whether property runs go concurrently, each in a run view of its own: real time, where runs
+   * mostly wait. With a virtual clock or the clock capability runs share one timeline (moving it
+   * moves every run's tokens), so they go one at a time, as before.
+   */
+  get concurrentRuns(): boolean {
+    return !this.canAdvance;
+  }
+
+  /**
+   * What one property run works with. Real time: a view with a model server of its own (its
+   * requests, faults and families), its own notifications and clients, recording into `sink`;
+   * otherwise the session itself. Pair with `closeRun`.
+   */
+  async openRun(sink: ExchangeSink): Promise<SdkSession> {
+    if (!this.concurrentRuns || this.root !== this) return this;
+    const server = new ModelServer(this.clock, this.redactor);
+    server.sink = sink;
+    await server.listen();
+    this.runCounter += 1;
+    return new SdkSession(this.adapter, this.capabilities, this.info, server, this.clock, this.transport, this.description, this.redactor, this.stdio, this.sdkTimeoutMs, this.inProcess, this, this.runCounter);
+  }
+
+  /** Ends a run: disposes its clients (and, for a run view, stops its model server). */
+  async closeRun(): Promise<void> {
+    await this.disposeClients();
+    if (this.root !== this) await this.server.close();
   }
 
   static async open(source: AdapterSource, redactor: Redactor, options: { timeoutMs: number }): Promise<SdkSession> {
@@ -128,7 +203,12 @@ export class SdkSession {
       const init = stdio
         ? await adapter.initialize({ protocolVersion: PROTOCOL_VERSION })
         : await withTimeout(adapter.initialize({ protocolVersion: PROTOCOL_VERSION }), 'initialize', options.timeoutMs * 1000);
-      session = new SdkSession(adapter, init.capabilities, { name: init.name, version: init.version }, server, clock, transport, description, redactor, stdio, Math.min(5_000, options.timeoutMs * 1000), !stdio);
+      // Choice: SDK clients time a request out after 5 s (no check simulates a hanging server
+      // for long) — 15 s in real time, where many runs share the adapter and a loaded machine
+      // must not turn a slow answer into a failed call (still under the harness's own --timeout).
+      const realTime = transport === 'http' && !init.capabilities.clock;
+      const sdkTimeoutMs = Math.min(realTime ? 15_000 : 5_000, (options.timeoutMs * 1000) / (realTime ? 2 : 1));
+      session = new SdkSession(adapter, init.capabilities, { name: init.name, version: init.version }, server, clock, transport, description, redactor, stdio, sdkTimeoutMs, !stdio);
       return session;
     } catch (error) {
       await stdio?.kill();
@@ -157,7 +237,26 @@ export class SdkSession {
    */
   tokenLifetimeMs(): number {
     if (this.canAdvance) return Math.max(10 * 60_000, (this.refreshMarginMs ?? 0) * 4);
-    return (this.refreshMarginMs ?? 0) + 3_000;
+    return (this.refreshMarginMs ?? 0) + REAL_TIME_SLACK_MS;
+  }
+
+  /**
+   * How long from now until a token expiring at `expiresAt` is due for a refresh by the SDK's
+   * contract, `extraMs` beyond: its expiry, or — in real time, where the adapter declares a
+   * margin — well inside that margin (SDK-04 holds the SDK to it alike), which comes a margin's
+   * length sooner. Choice: "well inside" is the timeline tolerance plus 500 ms, so that an SDK
+   * that ignores its margin is caught (SDK-04 allows the tolerance) and a correct one refreshes.
+   */
+  msUntilDue(expiresAt: number, extraMs: number): number {
+    const margin = this.refreshMarginMs;
+    if (this.canAdvance || !margin) return Math.max(0, expiresAt - this.clock.now()) + extraMs;
+    return Math.max(0, expiresAt - margin + this.timelineToleranceMs + 500 - this.clock.now());
+  }
+
+  /** Tolerance for "at the same instant" on the shared timeline (real time flows outside scheduled runs). */
+  get timelineToleranceMs(): number {
+    if (this.transport === 'scheduled') return 0;
+    return this.canAdvance ? 1_500 : REAL_TIME_TOLERANCE_MS;
   }
 
   /** Lets `ms` pass on the shared timeline (instantly when possible, else in real time). */
@@ -179,22 +278,40 @@ export class SdkSession {
   }
 
   newClientId(): string {
+    if (this.root !== this) return this.root.newClientId();
     this.clientCounter += 1;
     return `c${this.clientCounter}`;
   }
 
   async createClient(params: Omit<CreateClientParams, 'client'> & { client?: string }): Promise<string> {
     const client = params.client ?? this.newClientId();
-    await this.adapter.createClient({ timeoutMs: this.sdkTimeoutMs, ...params, client });
+    // Owned before it exists: a notification may arrive before createClient's answer.
+    this.root.owners.set(client, this);
+    try {
+      await this.adapter.createClient({ timeoutMs: this.sdkTimeoutMs, ...params, client });
+    } catch (error) {
+      this.root.owners.delete(client);
+      throw error;
+    }
     this.live.add(client);
     return client;
   }
 
-  /** A client with RefreshableBearerAuth over a fresh family of the model server. */
-  async refreshableClient(options: { lifetimeMs?: number; clientId?: string; tenant?: string; environment?: string } = {}): Promise<RefreshableClient> {
+  /**
+   * A client with RefreshableBearerAuth over a fresh family of the model server, whose tokens live
+   * `lifetimeMs`. `expiresInMs`: its first access token has only that long left (negative:
+   * expired that long ago) — in real time issued so, at no wait (the SDK cannot tell tokens an
+   * application kept from tokens it held while time passed); otherwise issued fresh and the
+   * timeline moved on (instantly).
+   */
+  async refreshableClient(options: { lifetimeMs?: number; clientId?: string; tenant?: string; environment?: string; expiresInMs?: number; signal?: AbortSignal } = {}): Promise<RefreshableClient> {
     const clientId = options.clientId ?? 'ekso-sdk';
-    const issued = this.server.issueFamily(clientId, options.lifetimeMs ?? this.tokenLifetimeMs());
-    const tenant = options.tenant ?? 'acme';
+    const lifetime = options.lifetimeMs ?? this.tokenLifetimeMs();
+    const backdated = options.expiresInMs !== undefined && !this.canAdvance;
+    const issued = this.server.issueFamily(clientId, lifetime, backdated ? this.clock.now() + options.expiresInMs! : undefined);
+    // A run view's own tenant: the adapter may persist every rotation in its token store (the
+    // reference does), and concurrent runs must not write each other's (or STORE-01's) entries.
+    const tenant = options.tenant ?? (this.runId === undefined ? 'acme' : `acme-r${this.runId}`);
     const environment = options.environment ?? 'default';
     const client = await this.createClient({
       tenant,
@@ -209,6 +326,7 @@ export class SdkSession {
         expiresAt: new Date(issued.expiresAt).toISOString(),
       },
     });
+    if (options.expiresInMs !== undefined && !backdated) await this.advance(issued.expiresAt - this.clock.now() - options.expiresInMs, options.signal);
     return { client, family: issued.family, tokens: issued, clientId, tenant, environment };
   }
 
@@ -219,7 +337,10 @@ export class SdkSession {
   }
 
   async call(client: string, method: string, path: string, body?: unknown): Promise<CallResult> {
+    const span: CallSpan = { client, startedAt: this.clock.now() };
+    this.calls.push(span);
     const outcome = await this.adapter.call({ client, method, path, ...(body !== undefined ? { body } : {}) });
+    span.endedAt = this.clock.now();
     return { outcome, seq: this.server.nextSeq() };
   }
 
@@ -228,6 +349,7 @@ export class SdkSession {
     for (const client of [...this.live]) {
       this.live.delete(client);
       await this.adapter.disposeClient({ client }).catch(() => undefined);
+      this.root.owners.delete(client);
     }
     this.server.clearFaults();
   }
