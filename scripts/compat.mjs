@@ -13,6 +13,12 @@ const seed = seedArg > 0 ? Number(process.argv[seedArg + 1]) : 1;
 const SHORT = { passed: 'PASS', failed: '**FAIL**', skipped: 'skip', inconclusive: 'INCO', 'not-covered': 'n/c' };
 
 const results = [];
+
+/** The column and note label: package and version, and the policy when the target sets one. */
+function label(target) {
+  const at = target.args?.indexOf('--policy') ?? -1;
+  return `${target.package} ${versionOf(target)}${at >= 0 ? ` (\`--policy ${target.args[at + 1]}\`)` : ''}`;
+}
 for (const target of TARGETS) {
   process.stderr.write(`compat: ${target.id} ${versionOf(target)} (seed ${seed}) …\n`);
   const { report } = await runTarget(target, { seed });
@@ -22,7 +28,7 @@ for (const target of TARGETS) {
 function table(side) {
   const targets = results.filter((r) => r.target.kind === side);
   const ids = targets[0].report.requirements.map((r) => r.id).filter((id) => sideOf(id) === side);
-  const head = `| requirement | ${targets.map((r) => `${r.target.package} ${versionOf(r.target)}`).join(' | ')} |`;
+  const head = `| requirement | ${targets.map((r) => label(r.target)).join(' | ')} |`;
   const rule = `|---|${targets.map(() => '---').join('|')}|`;
   const rows = ids.map((id) => `| ${id} | ${targets.map((r) => {
     const status = r.report.requirements.find((q) => q.id === id)?.status ?? 'n/c';
@@ -35,7 +41,7 @@ function notes(side) {
   const lines = [];
   for (const { target, report, unexplained } of results.filter((r) => r.target.kind === side)) {
     const nonPass = report.requirements.filter((r) => sideOf(r.id) === side && (r.status === 'failed' || r.status === 'inconclusive'));
-    lines.push(`* **${target.package} ${versionOf(target)}** — ${target.title}.`);
+    lines.push(`* **${label(target)}** — ${target.title}.`);
     for (const r of nonPass) {
       const expected = target.expected[r.id];
       const known = expected && [expected.status, ...(expected.accept ?? [])].includes(r.status);

@@ -92,7 +92,12 @@ class BurstCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
     const refreshes = tokenRequests(seen, client.family);
     // A refresh presenting a token whose rotation had not reached the SDK yet overlapped another
     // refresh: the concurrent calls did not share one (SDK-06), which is not reuse (SDK-07).
-    const overlapping = refreshes.find((r) => r.superseded && r.rotationSeen === false);
+    // Over HTTP the server cannot tell whether the SDK had read the rotation's answer when it
+    // sent a request that arrived just after: a superseded token presented in the same burst as
+    // the refresh that rotated it is then judged as overlap too (a reuse, SDK-07, is a token
+    // presented again once the rotation is known: a later burst, or certain in-process).
+    const rotatedInBurst = new Set(refreshes.filter((r) => r.outcome === 'rotated').map((r) => r.form?.refresh_token));
+    const overlapping = refreshes.find((r) => r.superseded && (r.rotationSeen === false || (!r.rotationSeenExact && rotatedInBurst.has(r.form?.refresh_token))));
     if (overlapping && this.calls.length > 1) {
       throw new Violation('SDK-06', 'one refresh shared by the concurrent calls', `${describeRequest(session, overlapping)}, while the rotation of that token was still in flight`, 'concurrent calls did not share one refresh');
     }

@@ -78,6 +78,14 @@ export function deriveSeed(baseSeed: number, checkId: string): number {
   return hash | 0;
 }
 
+/**
+ * The execution of the caller's async context: concurrent runs each record their own. One store
+ * for the whole process, keyed by its round: every enabled AsyncLocalStorage costs each promise
+ * created afterwards a little (Node 20 propagates every store to every new async resource), so one
+ * per round made a long process slower with every round it ran.
+ */
+const executionContext = new AsyncLocalStorage<{ round: object; execution: Execution }>();
+
 export function randomSeed(): number {
   return (Math.random() * 0x7fffffff) | 0;
 }
@@ -90,8 +98,6 @@ export class CheckRun<Env> implements CheckContext {
   readonly replayPath: string | undefined;
   readonly signal: AbortSignal;
   private current: Execution = { steps: [], transcript: [] };
-  /** The execution of the caller's async context: concurrent runs each record their own. */
-  private readonly executionContext = new AsyncLocalStorage<Execution>();
   /** Failed executions by the error they ended with (concurrent runs end in any order). */
   private readonly failedExecutions = new WeakMap<object, Execution>();
   /** Off while concurrent first runs are in flight: the failure reported is chosen afterwards (`adoptFailure`). */
@@ -126,12 +132,18 @@ export class CheckRun<Env> implements CheckContext {
     setMaxListeners(0, this.signal);
   }
 
+  /** The execution of the calling async context, if it is one of this round's. */
+  private ownExecution(): Execution {
+    const store = executionContext.getStore();
+    return store && store.round === this ? store.execution : this.current;
+  }
+
   step(description: string): void {
-    (this.executionContext.getStore() ?? this.current).steps.push(description);
+    this.ownExecution().steps.push(description);
   }
 
   executionSink(): ExchangeSink {
-    const execution = this.executionContext.getStore() ?? this.current;
+    const execution = this.ownExecution();
     return { record: (exchange: RecordedExchange | LazyExchange) => void execution.transcript.push(exchange) };
   }
 
@@ -180,7 +192,7 @@ export class CheckRun<Env> implements CheckContext {
       this.current = execution;
       this.executions += 1;
       try {
-        await withKnownViolations(this.known, () => this.executionContext.run(execution, () => predicate(value)));
+        await withKnownViolations(this.known, () => executionContext.run({ round: this, execution }, () => predicate(value)));
       } catch (error) {
         // Cut short by Ctrl-C or --max-time: its sleeps ended early and its requests were aborted,
         // so whatever it concluded (even a "violation") means nothing. Never a verdict (H-04).

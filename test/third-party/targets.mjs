@@ -72,23 +72,30 @@ export const TARGETS = [
     args: ['--token-command', 'servers/openauth/token-command.sh', '--profile', 'servers/openauth/profile.json'],
     expected: {
       'RT-01': { status: 'failed', why: 'refresh responses carry no `token_type` (and no `Cache-Control`): not the RFC 6749 §5.1 shape' },
-      'RT-03': { status: 'inconclusive', why: 'every rotation check stops on the RT-01 shape failure (issue 14 point 3); inside its 60 s reuse window the superseded token is accepted again' },
-      'RT-04': { status: 'inconclusive', why: 'stopped on RT-01; a replay inside the reuse window returns the successor already issued, and after it (retention 0) the old token is merely unknown: no family revocation' },
-      'RT-05': { status: 'inconclusive', why: 'stopped on RT-01' },
-      'RT-06': { status: 'inconclusive', why: 'stopped on RT-01' },
-      'RT-07': {
-        status: 'inconclusive',
-        // Harness bug (reported): rt.concurrent parses a burst's successes as RT-07, so on seeds
-        // whose first case is a burst the missing token_type is charged to RT-07.
-        accept: ['failed'],
-        why: 'stopped on RT-01 — or, on some seeds, wrongly failed: rt.concurrent charges the missing token_type of a burst\'s answers to RT-07 (harness bug, reported)',
-      },
-      'RT-08': {
-        status: 'failed',
-        accept: ['inconclusive'],
-        why: 'the refresh grant never looks at client_id: a token issued to ekso-cli is rotated for ekso-web (seeds whose checks stop on RT-01 first leave it inconclusive)',
-      },
-      'RT-11': { status: 'inconclusive', why: 'stopped on RT-01 (the token responses have no Cache-Control)' },
+      'RT-03': { status: 'failed', why: 'inside its 60 s reuse window (`ttl.reuse`) a superseded refresh token is rotated again; Ekso\'s strict policy refuses every superseded token' },
+      'RT-04': { status: 'failed', why: 'a replay is never detected: inside the reuse window it returns a new pair, after it (retention 0) the old token is merely unknown; the family\'s newest refresh token keeps working' },
+      'RT-05': { status: 'failed', why: 'nothing is revoked on a replay: the family\'s access token keeps authenticating' },
+      'RT-07': { status: 'failed', why: 'two concurrent refreshes with one token both succeed, with different pairs (the reuse window): the family forks' },
+      'RT-08': { status: 'failed', why: 'the refresh grant never looks at client_id: a token issued to ekso-cli is rotated for ekso-web' },
+      'RT-11': { status: 'failed', why: 'token responses carry no `Cache-Control: no-store`' },
+    },
+  },
+  {
+    id: 'openauth-grace',
+    // The same server judged under the policy it implements: a 60 s grace window (`ttl.reuse`).
+    quick: { check: 'rt.superseded,rt.concurrent', numRuns: 2 },
+    kind: 'backend',
+    package: '@openauthjs/openauth',
+    title: 'the same OpenAuth issuer judged under `--policy grace=60`, the reuse window it implements',
+    server: 'servers/openauth/server.mjs',
+    args: ['--token-command', 'servers/openauth/token-command.sh', '--profile', 'servers/openauth/profile.json', '--policy', 'grace=60'],
+    expected: {
+      'RT-01': { status: 'failed', why: 'refresh responses carry no `token_type` (and no `Cache-Control`): not the RFC 6749 §5.1 shape' },
+      'RT-03': { status: 'failed', why: 'the reuse window accepts any token used less than 60 s ago, not only the previous one: a token superseded two rotations ago is rotated again' },
+      'RT-04': { status: 'failed', why: 'a replay is never detected: the family\'s newest refresh token keeps working' },
+      'RT-05': { status: 'failed', why: 'nothing is revoked on a replay: the family\'s access token keeps authenticating' },
+      'RT-08': { status: 'failed', why: 'the refresh grant never looks at client_id: a token issued to ekso-cli is rotated for ekso-web' },
+      'RT-11': { status: 'failed', why: 'token responses carry no `Cache-Control: no-store`' },
     },
   },
   {
@@ -156,7 +163,7 @@ export async function startServer(target) {
     const timer = setTimeout(() => reject(new Error(`${target.id} did not start within 60 s: ${err.slice(-500)}`)), 60_000);
     child.stdout.on('data', (d) => {
       out += d;
-      if (/EKSO_BASE_URL=\S+\n/.test(out) && (target.id !== 'openauth' || /EKSO_OPENAUTH_MAILBOX=\S+\n/.test(out))) {
+      if (/EKSO_BASE_URL=\S+\n/.test(out) && (!target.id.startsWith('openauth') || /EKSO_OPENAUTH_MAILBOX=\S+\n/.test(out))) {
         clearTimeout(timer);
         resolvePrinted(out);
       }

@@ -112,6 +112,12 @@ export interface RecordedRequest {
    * (SDK-07). False: the rotation was still in flight — two refreshes overlapped (SDK-06).
    */
   rotationSeen?: boolean;
+  /**
+   * Whether `rotationSeen` is certain: in-process the server sees the moment the SDK sends. Over
+   * HTTP it only sees arrival: a request arriving just after the rotation's answer was written may
+   * well have been sent before the SDK read that answer, so `true` there means "perhaps".
+   */
+  rotationSeenExact?: boolean;
   /** The presented access token had expired at arrival. */
   expired?: boolean;
   /** How much lifetime the presented access token had left at arrival (ms). */
@@ -307,7 +313,11 @@ export class ModelServer {
       record.family = known.family.id;
       record.generation = known.generation;
       record.superseded = known.generation < known.family.refresh.length - 1;
-      if (record.superseded && presented) record.rotationSeen = rotationSeenAtSend ?? this.rotationsDelivered.has(presented);
+      if (record.superseded && presented) {
+        record.rotationSeen = rotationSeenAtSend ?? this.rotationsDelivered.has(presented);
+        // Arrival before the answer was written is certain overlap, even over HTTP.
+        record.rotationSeenExact = rotationSeenAtSend !== undefined || !record.rotationSeen;
+      }
     }
     if (presented && this.refused.has(presented)) record.refusedBefore = true;
     const faulted = await this.applyFault(record, this.takeFault('token', presented));
