@@ -45,7 +45,7 @@ import {
   type CommonOptions,
 } from './run-common.js';
 import type { RecordedOptions } from './recorded-options.js';
-import { isSecretEnv, startServerTarget, type StartedTarget } from './targets.js';
+import { isSecretEnv, registerCommandSecrets, registerUrlSecrets, startServerTarget, type StartedTarget } from './targets.js';
 
 export interface BackendOptions extends CommonOptions {
   baseUrl?: string;
@@ -76,6 +76,9 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
   const redactor = new Redactor();
   redactor.add(options.adminKey);
   redactor.add(options.userKey);
+  // Secrets inline in what the user typed: a URL's password, a command's NAME=secret (issue 11.7).
+  for (const url of [options.baseUrl, options.readyUrl]) registerUrlSecrets(url, redactor);
+  for (const command of [options.serverCmd, options.tokenCommand, options.deviceApproveCommand]) registerCommandSecrets(command, redactor);
   const output = new ConsoleOutput({ quiet: options.quiet, verbose: options.verbose, color: options.color, redactor });
   const startedAt = new Date();
   const seed = options.seed ?? randomSeed();
@@ -88,6 +91,8 @@ export async function runBackendCommand(options: BackendOptions): Promise<number
     validateTargetOptions(options);
     await refusePlainHttp(options);
     if (options.profile) profile = await loadProfile(options.profile);
+    // A target that echoes the client secret must not put it in a report (issue 11 point 5).
+    redactor.add(profile.clientSecret);
     if (options.baseline) baseline = await loadBaseline(options.baseline);
     selection = selectChecks(BACKEND_CHECKS, options);
     // Before any request: a run whose reports cannot be written is a configuration error.

@@ -17,6 +17,7 @@ import { AdapterCrashedError, AdapterLoadError, AdapterProtocolError, AdapterTim
 import { adapterSourceOf, SdkSession, type AdapterSource } from '../targets/sdk/session.js';
 import { SDK_CHECKS } from '../../scenarios/sdk/index.js';
 import { ConsoleOutput } from './console.js';
+import { registerCommandSecrets } from './targets.js';
 import { interruption, loadBaseline, oneLine, prepareOutDir, selectChecks, shellQuote, UsageError, writeAll, type CommonOptions } from './run-common.js';
 import { Violation } from '../engine/outcomes.js';
 
@@ -29,6 +30,8 @@ export interface SdkOptions extends CommonOptions {
 
 export async function runSdkCommand(options: SdkOptions): Promise<number> {
   const redactor = new Redactor();
+  // An adapter command may carry a secret inline (`SDK_CLIENT_SECRET=… dotnet run`): never printed.
+  registerCommandSecrets(options.adapter, redactor);
   const output = new ConsoleOutput({ quiet: options.quiet, verbose: options.verbose, color: options.color, redactor });
   const startedAt = new Date();
   const seed = options.seed ?? randomSeed();

@@ -87,13 +87,51 @@ function isSecretAssignment(name: string, value: string): boolean {
  * command, the console and the log tail show only fingerprints.
  */
 export function registerTargetSecrets(options: Pick<ServerTargetOptions, 'serverCmd' | 'imageEnv'>, redactor: Redactor): void {
-  for (const match of (options.serverCmd ?? '').matchAll(SECRET_ASSIGNMENT)) {
-    if (isSecretAssignment(match[1]!, match[3]!)) redactor.add(match[3]);
-  }
+  registerCommandSecrets(options.serverCmd, redactor);
   for (const [name, value] of Object.entries(options.imageEnv ?? {})) {
     const match = new RegExp(SECRET_ASSIGNMENT.source, 'i').exec(`${name}=${value}`);
     if (match && isSecretAssignment(match[1]!, match[3]!)) redactor.add(value);
   }
+}
+
+/**
+ * Secrets inline in a command the user gave (`--server-cmd`, `--token-command`,
+ * `--device-approve-command`: `IDP_PASSWORD=… ./tok.sh`, `--client-secret …`): each secret-named
+ * value is registered, and so is the whole assignment, so that a value too short to be registered
+ * on its own (the redactor ignores values under 8 characters) still never appears next to its name.
+ */
+export function registerCommandSecrets(command: string | undefined, redactor: Redactor): void {
+  for (const pattern of [INLINE_ASSIGNMENT, INLINE_FLAG]) {
+    for (const match of (command ?? '').matchAll(pattern)) {
+      if (!isSecretAssignment(match[1]!, match[3]!)) continue;
+      redactor.add(match[3]);
+      redactor.add(match[0].trim());
+    }
+  }
+}
+
+const SECRET_NAME = '[A-Za-z0-9_.-]*(?:key|token|secret|passw(?:or)?d|pwd|credential|auth)[A-Za-z0-9_.-]*';
+/** `NAME=value` (or `name: value`) with a secret-looking name, a value of any length. */
+const INLINE_ASSIGNMENT = new RegExp(`\\b(${SECRET_NAME})(["']?\\s*[=:]\\s*["']?)([^\\s"',;]+)`, 'gi');
+/** `--name value` with a secret-looking flag name (not a path like `./get-token.sh --client …`). */
+const INLINE_FLAG = new RegExp(`(?:^|\\s)--?(${SECRET_NAME})(\\s+["']?)([^\\s"',;-][^\\s"',;]*)`, 'gi');
+
+/**
+ * The password of a URL's userinfo (`https://user:pass@host`), and the userinfo itself, are
+ * secrets: registered so that nothing prints them.
+ */
+export function registerUrlSecrets(url: string | undefined, redactor: Redactor): void {
+  if (!url) return;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return;
+  }
+  if (!parsed.password) return;
+  redactor.add(parsed.password);
+  redactor.add(decodeURIComponent(parsed.password));
+  redactor.add(`${parsed.username}:${parsed.password}@`);
 }
 
 /** Whether `--image-env NAME=VALUE` carries a secret (a secret-named variable). */

@@ -8,10 +8,11 @@
  * them).
  *
  * Seeds (`KILL_RATE_TIERS`):
- * - `npm test`: seed 1 at full scope (every check: the mutant breaks nothing else), then seeds 2,
- *   3 and one random seed per test run (printed) with only the checks covering what it breaks
+ * - `npm test`: seed 1 at full scope (every check: the mutant breaks nothing else), then seed 2
+ *   and one random seed per test run (printed) with only the checks covering what it breaks
  *   (`--check <its breaks>`: each seed still has to find the break, at a fraction of the cost).
- * - `npm run soak`: seeds 2, 3 and a random one at full scope.
+ * - `npm run soak`: seed 2 and a random one at full scope (`EKSO_SOAK_FULL=1`: seeds 2, 3 and a
+ *   random one).
  * A mutant that needs --check-rate-limit turns a rate limiter on, which would throttle every other
  * check: it always runs the ERR-04 check only (marked `*` in the table).
  *
@@ -21,6 +22,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { BackendMutant } from '../../src/mutants/index.js';
 import { requirement } from '../../src/spec/requirements.js';
 import { killRateTable, randomSeed, runMutant, type MutantRun } from '../support/mutants.js';
+import { soakSize } from '../support/soak.js';
 
 export const FIXED_SEEDS = [1, 2, 3] as const;
 
@@ -40,10 +42,9 @@ function seedsForThisRun(tier: KillRateTier): SeedPlan[] {
       .filter((n) => Number.isInteger(n))
       .map((seed) => ({ seed, scope: 'full' as const }));
   }
-  const [first, ...rest] = FIXED_SEEDS;
-  const others = [...rest, randomSeed()];
-  if (tier === 'soak') return others.map((seed) => ({ seed, scope: 'full' }));
-  return [{ seed: first, scope: 'full' }, ...others.map((seed) => ({ seed, scope: 'breaks' as const }))];
+  const [first, second, third] = FIXED_SEEDS;
+  if (tier === 'soak') return soakSize([second!, randomSeed()], [second!, third!, randomSeed()]).map((seed) => ({ seed, scope: 'full' }));
+  return [{ seed: first!, scope: 'full' }, ...[second!, randomSeed()].map((seed) => ({ seed, scope: 'breaks' as const }))];
 }
 
 export function describeKillRate(title: string, mutants: readonly BackendMutant[], tier: KillRateTier = 'everyday'): void {

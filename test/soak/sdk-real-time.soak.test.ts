@@ -1,7 +1,7 @@
 /**
  * Soak of the real-time path (SDKs without a clock hook; `npm run soak`, not `npm test`): zero
- * false verdicts over 10 random seeds for the reference SDK (`adapter --no-clock`) and for the
- * Python example (`--no-clock`), and every SDK mutant killed over stdio in real time at full
+ * false verdicts over random seeds for the reference SDK (`adapter --no-clock`) and for the
+ * Python example (`--no-clock`) — 3 and 2 (`EKSO_SOAK_FULL=1`: 10 each) — and every SDK mutant killed over stdio in real time at full
  * scope — failing exactly the requirements it breaks, nothing else.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,6 +11,10 @@ import { requireBuiltCli } from '../support/cli.js';
 import { pooled } from '../support/pool.js';
 import { judgeMutantRun, troubles } from '../support/sdk-harness.js';
 import { checkTroubles, runSdkProcess } from '../support/sdk-process.js';
+import { soakSize } from '../support/soak.js';
+
+const REFERENCE_SEEDS = soakSize(3, 10);
+const PYTHON_SEEDS = soakSize(2, 10);
 
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 
@@ -29,9 +33,9 @@ const BEYOND_REAL_TIME: Readonly<Record<string, string>> = {
 };
 
 describe('real time (no clock capability): soak', () => {
-  it('the reference SDK over stdio: no false verdict over 10 random seeds', async () => {
+  it(`the reference SDK over stdio: no false verdict over ${REFERENCE_SEEDS} random seeds`, async () => {
     requireBuiltCli();
-    const seeds = randomSeeds(10);
+    const seeds = randomSeeds(REFERENCE_SEEDS);
     console.log(`reference --no-clock seeds: ${seeds.join(', ')}`);
     const bad = await pooled(seeds, 2, async (seed) => {
       const { code, report } = await runSdkProcess({ seed, adapter: 'node dist/cli.js adapter --no-clock' });
@@ -42,8 +46,8 @@ describe('real time (no clock capability): soak', () => {
     expect(bad.filter(Boolean)).toEqual([]);
   }, 900_000);
 
-  it.skipIf(!hasPython)('the Python example with --no-clock: no false verdict over 10 random seeds', async () => {
-    const seeds = randomSeeds(10);
+  it.skipIf(!hasPython)(`the Python example with --no-clock: no false verdict over ${PYTHON_SEEDS} random seeds`, async () => {
+    const seeds = randomSeeds(PYTHON_SEEDS);
     console.log(`python --no-clock seeds: ${seeds.join(', ')}`);
     const bad = await pooled(seeds, 2, async (seed) => {
       const { code, report } = await runSdkProcess({ seed, adapter: 'python3 -B examples/python-sdk/adapter.py --no-clock' });

@@ -75,7 +75,10 @@ export async function loadProfile(file: string): Promise<Profile> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new ProfileError(`profile ${file} is not valid JSON: ${(error as Error).message}`);
+    // V8 quotes the text around the error ("Unexpected token 's', "{"clientSecret": s3cr…" is not
+    // valid JSON"): a profile holds a client secret, so the quote is left out (issue 11 point 5).
+    const reason = (error as Error).message.replace(/,?\s*(?:\.\.\.)?"[\s\S]*"(?:\.\.\.)?\s*is not valid JSON/, ' (the text is not quoted: it may hold a secret)');
+    throw new ProfileError(`profile ${file} is not valid JSON: ${reason}`);
   }
   return validateProfile(parsed, `profile ${file}`);
 }
