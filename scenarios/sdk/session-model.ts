@@ -15,6 +15,7 @@ import { Violation, goOn } from '../../src/engine/outcomes.js';
 import { modelProperty } from '../../src/engine/properties.js';
 import { SdkSessionModel } from '../../src/model/sdk-session.js';
 import type { CallResult, RefreshableClient, SdkSession } from '../../src/targets/sdk/session.js';
+import type { RecordedRequest } from '../../src/targets/sdk/model-server.js';
 import { apiCall, type ApiCall } from './api-key.js';
 import {
   apiRequests,
@@ -93,11 +94,18 @@ class BurstCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
     // A refresh presenting a token whose rotation had not reached the SDK yet overlapped another
     // refresh: the concurrent calls did not share one (SDK-06), which is not reuse (SDK-07).
     // Over HTTP the server cannot tell whether the SDK had read the rotation's answer when it
-    // sent a request that arrived just after: a superseded token presented in the same burst as
-    // the refresh that rotated it is then judged as overlap too (a reuse, SDK-07, is a token
-    // presented again once the rotation is known: a later burst, or certain in-process).
-    const rotatedInBurst = new Set(refreshes.filter((r) => r.outcome === 'rotated').map((r) => r.form?.refresh_token));
-    const overlapping = refreshes.find((r) => r.superseded && (r.rotationSeen === false || (!r.rotationSeenExact && rotatedInBurst.has(r.form?.refresh_token))));
+    // sent a request that arrived just after it was written. The SDK's own word settles it: a
+    // TokensRefreshed event for that rotation received before the request arrived means the SDK
+    // knew (a reuse, SDK-07); none means the two refreshes overlapped (SDK-06). A token rotated
+    // in an earlier burst is always known by now.
+    const rotationOf = (r: RecordedRequest) => refreshes.find((q) => q.outcome === 'rotated' && q.seq < r.seq && q.form?.refresh_token === r.form?.refresh_token);
+    const knownBefore = (rotation: RecordedRequest, r: RecordedRequest) => session.events.some((e) => e.client === client.client && e.seq > rotation.seq && e.seq < r.seq);
+    const overlapping = refreshes.find((r) => {
+      if (!r.superseded) return false;
+      if (r.rotationSeen === false) return true;
+      const rotation = r.rotationSeenExact ? undefined : rotationOf(r);
+      return rotation !== undefined && !knownBefore(rotation, r);
+    });
     if (overlapping && this.calls.length > 1) {
       throw new Violation('SDK-06', 'one refresh shared by the concurrent calls', `${describeRequest(session, overlapping)}, while the rotation of that token was still in flight`, 'concurrent calls did not share one refresh');
     }

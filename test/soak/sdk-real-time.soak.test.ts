@@ -64,7 +64,7 @@ describe('real time (no clock capability): soak', () => {
     const mutants = SDK_MUTANTS.filter((m) => !(m.name in BEYOND_REAL_TIME));
     console.log(`mutants --no-clock seed: ${seed}; not in real time: ${Object.entries(BEYOND_REAL_TIME).map(([n, why]) => `${n} (${why})`).join(', ')}`);
     const table: string[] = [];
-    const bad = await pooled(mutants, 2, async (mutant) => {
+    const bad = await pooled(mutants, 3, async (mutant) => {
       const run = await runSdkProcess({ seed, adapter: `node dist/cli.js adapter --no-clock --mutant ${mutant.name}` });
       const problems = judgeMutantRun(run, mutant.breaks);
       table.push(`  ${mutant.name.padEnd(34)} [${mutant.breaks.join(', ')}] ${problems.length ? 'NOT killed' : 'killed'} in ${(run.durationMs / 1000).toFixed(1)} s`);

@@ -634,18 +634,28 @@ export class ReferenceBackend {
     return principal.user.superAdmin;
   }
 
-  /** AK-03: neither raw keys nor hashes; newest first as the store returns them. */
+  /**
+   * AK-03: neither raw keys nor hashes; newest first as the store returns them. Each key's view is
+   * kept until the key changes: a deep run lists thousands of keys hundreds of times (issue 13).
+   */
   protected listKeysView(keys: ApiKeyRecord[]): ApiKeyView[] {
-    return keys.map((key) => ({
-      id: key.id,
-      name: key.name,
-      prefix: key.prefix,
-      createdAt: iso(key.createdAt) as string,
-      expiresAt: iso(key.expiresAt),
-      revokedAt: iso(key.revokedAt),
-      createdBy: key.userId,
-    }));
+    return keys.map((key) => {
+      const kept = this.keyViews.get(key.id);
+      if (kept && kept.revokedAt === key.revokedAt && kept.expiresAt === key.expiresAt) return kept.view;
+      const view: ApiKeyView = {
+        id: key.id,
+        name: key.name,
+        prefix: key.prefix,
+        createdAt: iso(key.createdAt) as string,
+        expiresAt: iso(key.expiresAt),
+        revokedAt: iso(key.revokedAt),
+        createdBy: key.userId,
+      };
+      this.keyViews.set(key.id, { revokedAt: key.revokedAt, expiresAt: key.expiresAt, view });
+      return view;
+    });
   }
+  private readonly keyViews = new Map<string, { revokedAt: number | null; expiresAt: number | null; view: ApiKeyView }>();
 
   /** Validates a mint body (AK-12); returns the field errors or the parsed values. */
   protected validateMintBody(body: unknown, now: number): { ok: true; name: string; expiresAt: number | null } | { ok: false; fields: FieldError[] } {

@@ -230,6 +230,8 @@ export class InMemoryBackendStore implements BackendStore {
   protected readonly clients = new Map<string, ClientRecord>();
   protected readonly apiKeys = new Map<string, ApiKeyRecord>();
   protected readonly apiKeysByHash = new Map<string, string>();
+  /** `listApiKeys` order, kept until a key is added (null: to be sorted again). */
+  protected apiKeysNewestFirst: ApiKeyRecord[] | null = null;
   protected readonly families = new Map<string, FamilyRecord>();
   protected readonly refreshTokens = new Map<string, RefreshTokenRecord>();
   protected readonly deviceCodes = new Map<string, DeviceCodeRecord>();
@@ -259,6 +261,7 @@ export class InMemoryBackendStore implements BackendStore {
   async insertApiKey(key: ApiKeyRecord): Promise<void> {
     this.apiKeys.set(key.id, copy(key));
     this.apiKeysByHash.set(key.hash, key.id);
+    this.apiKeysNewestFirst = null;
   }
 
   async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
@@ -272,8 +275,14 @@ export class InMemoryBackendStore implements BackendStore {
     return key && copy(key);
   }
 
+  /**
+   * Newest first. The order is kept between listings and the records copied flat (an API-key record
+   * holds only primitives): a deep run lists thousands of keys hundreds of times, and sorting and
+   * deep-cloning them all at every listing made the whole run quadratic (issue 13).
+   */
   async listApiKeys(): Promise<ApiKeyRecord[]> {
-    return [...this.apiKeys.values()].sort((a, b) => b.createdAt - a.createdAt || b.seq - a.seq).map(copy);
+    this.apiKeysNewestFirst ??= [...this.apiKeys.values()].sort((a, b) => b.createdAt - a.createdAt || b.seq - a.seq);
+    return this.apiKeysNewestFirst.map((key) => ({ ...key }));
   }
 
   async markApiKeyRevoked(id: string, now: number): Promise<ApiKeyRecord | undefined> {
