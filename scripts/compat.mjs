@@ -31,8 +31,10 @@ function table(side) {
   const head = `| requirement | ${targets.map((r) => label(r.target)).join(' | ')} |`;
   const rule = `|---|${targets.map(() => '---').join('|')}|`;
   const rows = ids.map((id) => `| ${id} | ${targets.map((r) => {
-    const status = r.report.requirements.find((q) => q.id === id)?.status ?? 'n/c';
-    return SHORT[status] ?? status;
+    const verdict = r.report.requirements.find((q) => q.id === id);
+    const status = verdict?.status ?? 'n/c';
+    // A pass qualified by what the configuration left unexplored is never shown bare (issue 14.5).
+    return `${SHORT[status] ?? status}${status === 'passed' && verdict?.limits?.length ? ' (limited)' : ''}`;
   }).join(' | ')} |`);
   return [head, rule, ...rows].join('\n');
 }
@@ -47,6 +49,9 @@ function notes(side) {
       const known = expected && [expected.status, ...(expected.accept ?? [])].includes(r.status);
       const why = known ? expected.why : `not yet explained: ${(r.reason ?? '').replace(/\|/g, '/').slice(0, 200)}`;
       lines.push(`  * ${r.id} ${r.status}: ${why}`);
+    }
+    for (const r of report.requirements.filter((q) => sideOf(q.id) === side && q.status === 'passed' && q.limits?.length)) {
+      lines.push(`  * ${r.id} passed within what the run explored: ${r.limits.join('; ').replace(/\|/g, '/').slice(0, 300)}`);
     }
     // A timing-dependent failure (real concurrency) that this run's race did not hit.
     for (const r of report.requirements.filter((q) => sideOf(q.id) === side && q.status === 'passed' && target.expected[q.id]?.flaky)) {

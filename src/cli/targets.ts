@@ -97,15 +97,17 @@ export function registerTargetSecrets(options: Pick<ServerTargetOptions, 'server
 /**
  * Secrets inline in a command the user gave (`--server-cmd`, `--token-command`,
  * `--device-approve-command`: `IDP_PASSWORD=… ./tok.sh`, `--client-secret …`): each secret-named
- * value is registered, and so is the whole assignment, so that a value too short to be registered
- * on its own (the redactor ignores values under 8 characters) still never appears next to its name.
+ * value is registered — with its name when it is too short to be registered on its own (the
+ * redactor ignores values under 8 characters), so that it never appears next to its name.
  */
 export function registerCommandSecrets(command: string | undefined, redactor: Redactor): void {
   for (const pattern of [INLINE_ASSIGNMENT, INLINE_FLAG]) {
     for (const match of (command ?? '').matchAll(pattern)) {
       if (!isSecretAssignment(match[1]!, match[3]!)) continue;
-      redactor.add(match[3]);
-      redactor.add(match[0].trim());
+      // The value alone keeps the name readable (`API_TOKEN=s3c…(len=19, …)`); one too short to be
+      // registered alone is registered with its name.
+      redactor.add(match[3], true);
+      if (match[3]!.length < 8) redactor.add(match[0].trim());
     }
   }
 }
@@ -129,8 +131,8 @@ export function registerUrlSecrets(url: string | undefined, redactor: Redactor):
     return;
   }
   if (!parsed.password) return;
-  redactor.add(parsed.password);
-  redactor.add(decodeURIComponent(parsed.password));
+  redactor.add(parsed.password, true);
+  redactor.add(decodeURIComponent(parsed.password), true);
   redactor.add(`${parsed.username}:${parsed.password}@`);
 }
 

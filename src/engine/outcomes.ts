@@ -40,6 +40,19 @@ export class Inconclusive extends Error {
   }
 }
 
+/**
+ * An observation the harness cannot attribute to one requirement (over real HTTP it cannot always
+ * tell which of two requirements a behaviour breaks): the execution is set aside — no verdict
+ * either way — and the property goes on with the next. Each requirement involved must have a
+ * check of its own that decides it unambiguously.
+ */
+export class Ambiguous extends Error {
+  override readonly name = 'Ambiguous';
+  constructor(readonly why: string) {
+    super(why);
+  }
+}
+
 /** The configuration does not allow this check; the reason names the option that would enable it. */
 export class Skip extends Error {
   override readonly name = 'Skip';

@@ -61,6 +61,14 @@ const SHAPES: RegExp[] = [
 const BASE64_RUN = /[A-Za-z0-9+/]{16,}={0,2}/g;
 
 const MIN_SECRET = 8;
+const MIN_DECLARED = 6;
+
+/**
+ * Words a broken target or source may hand over where a secret belongs (`"access_token":
+ * "undefined"`): registered, they would be fingerprinted in every message that says them
+ * (issue 9 point 6: "expected string, received un…(len=9, …)").
+ */
+const NOT_SECRETS = new Set(['undefined', '[object Object]', 'function', 'Infinity', '-Infinity']);
 
 /** One way a registered secret can be spelt in the decoded view. */
 interface Spelling {
@@ -141,10 +149,15 @@ export class Redactor {
    */
   private readonly byLongTail = new Map<string, Spelling[]>();
   private readonly byShortTail = new Map<string, Spelling[]>();
+  /** Declared secrets of 6 or 7 characters, by their last 6. */
+  private readonly byTinyTail = new Map<string, Spelling[]>();
 
-  /** Registers a secret (ignores values too short to be secrets, which would shred ordinary text). */
-  add(secret: string | undefined | null): void {
-    if (typeof secret !== 'string' || secret.length < MIN_SECRET || FINGERPRINT_RE.test(secret)) return;
+  /**
+   * Registers a secret (ignores values too short to be secrets, which would shred ordinary text).
+   * `declared`: the user named it a secret (`IDP_PASSWORD=…`), so 6 characters are enough.
+   */
+  add(secret: string | undefined | null, declared = false): void {
+    if (typeof secret !== 'string' || secret.length < (declared ? MIN_DECLARED : MIN_SECRET) || FINGERPRINT_RE.test(secret) || NOT_SECRETS.has(secret)) return;
     if (this.secrets.has(secret)) return;
     this.secrets.add(secret);
     this.index({ text: secret, secret });
@@ -153,7 +166,7 @@ export class Redactor {
 
   private index(spelling: Spelling): void {
     const { text } = spelling;
-    const [index, tail] = text.length >= LONG_TAIL ? [this.byLongTail, text.slice(-LONG_TAIL)] : [this.byShortTail, text.slice(-MIN_SECRET)];
+    const [index, tail] = text.length >= LONG_TAIL ? [this.byLongTail, text.slice(-LONG_TAIL)] : text.length >= MIN_SECRET ? [this.byShortTail, text.slice(-MIN_SECRET)] : [this.byTinyTail, text.slice(-MIN_DECLARED)];
     const bucket = index.get(tail);
     if (bucket) bucket.push(spelling);
     else index.set(tail, [spelling]);
@@ -206,6 +219,7 @@ export class Redactor {
     };
     scan(this.byLongTail, LONG_TAIL);
     scan(this.byShortTail, MIN_SECRET);
+    scan(this.byTinyTail, MIN_DECLARED);
     return found;
   }
 
@@ -235,7 +249,7 @@ export class Redactor {
   /** Whether a base64 run decodes to text holding a registered secret (`id:secret`, say). */
   private hidesRegistered(run: string): boolean {
     const decoded = Buffer.from(run, 'base64').toString('latin1');
-    return decoded.length >= MIN_SECRET && this.matches(decodedView(decoded).text).length > 0;
+    return decoded.length >= MIN_DECLARED && this.matches(decodedView(decoded).text).length > 0;
   }
 
   private walk(input: unknown, key: string | undefined): unknown {

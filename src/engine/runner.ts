@@ -25,7 +25,7 @@ import type { CheckResult, Finding } from '../report/schema.js';
 import { requirement } from '../spec/requirements.js';
 import type { CheckContext, CheckDefinition, CheckProperty, Execution } from './check.js';
 import { checkConcurrently, type RunSlots } from './concurrent-runs.js';
-import { Inconclusive, Skip, Violation, withKnownViolations } from './outcomes.js';
+import { Ambiguous, Inconclusive, Skip, Violation, withKnownViolations } from './outcomes.js';
 import { materialize, type ExchangeSink, type LazyExchange, type RecordedExchange } from './transcript.js';
 
 export interface RunnerOptions {
@@ -201,6 +201,11 @@ export class CheckRun<Env> implements CheckContext {
         if (stop) {
           // A failure already found wins over a later inconclusive shrink attempt.
           if (!this.lastFailure) this.stopped ??= stop;
+          return;
+        }
+        // An observation no requirement can be charged with: no verdict either way.
+        if (error instanceof Ambiguous) {
+          this.setAside += 1;
           return;
         }
         if (error instanceof Violation) {

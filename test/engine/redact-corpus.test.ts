@@ -125,6 +125,16 @@ describe('a registered secret in any encoding', () => {
   });
 });
 
+describe('words that are not secrets', () => {
+  it('"undefined" handed over as a token is not registered: messages that say it stay readable', () => {
+    const r = new Redactor();
+    r.add('undefined');
+    r.add('[object Object]');
+    expect(r.all()).toEqual([]);
+    expect(r.text('expected string, received undefined')).toBe('expected string, received undefined');
+  });
+});
+
 describe('cost per string', () => {
   it('does not depend on how many secrets are registered (index lookups counted)', () => {
     const text = `${'GET /api/items → 200 '.repeat(50)}`;
