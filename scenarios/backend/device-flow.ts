@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import type { CheckContext, CheckDefinition } from '../../src/engine/check.js';
 import { sleep } from '../../src/engine/limits.js';
-import { Inconclusive, Skip, Violation, expectThat } from '../../src/engine/outcomes.js';
+import { Inconclusive, Skip, Violation, deviation, expectThat } from '../../src/engine/outcomes.js';
 import { property } from '../../src/engine/properties.js';
 import { bearer } from '../../src/targets/backend/driver.js';
 import type { BackendSession } from '../../src/targets/backend/session.js';
@@ -33,9 +33,26 @@ async function startDevice(session: BackendSession, ctx: CheckContext): Promise<
     // RFC 8628 §3.2 / RFC 6749 §5.2: the client itself was refused — the harness's configuration.
     throw new Skip(`the device authorization endpoint refused the client ${JSON.stringify(session.driver.clientId)} (${response.status} ${oauthErrorCode(response)}): set --client-id to a client the target allows the device flow`);
   }
-  if (response.status !== 200 || !parsed.ok) {
-    throw new Violation('DF-01', '200 {device_code, user_code, verification_uri, expires_in, interval}', `${parsed.ok ? '' : `${parsed.error}: `}${describe(session, response)}`, 'the device authorization response is not RFC 8628 §3.2');
+  const violation = (): Violation => new Violation('DF-01', '200 {device_code, user_code, verification_uri, expires_in, interval}', `${parsed.ok ? '' : `${parsed.error}: `}${describe(session, response)}`, 'the device authorization response is not RFC 8628 §3.2');
+  if (response.status === 200 && !parsed.ok) {
+    // A shape deviation (no `interval`, say) is DF-01's failure; once it is known, the flow goes on
+    // with the codes the target gave and RFC 8628's defaults for the rest (interval 5 s, §3.2), so
+    // that DF-02 and DF-03 get verdicts of their own instead of stopping on DF-01 (issue 9.4).
+    const body = (response.json ?? {}) as Record<string, unknown>;
+    if (typeof body.device_code === 'string' && body.device_code && typeof body.user_code === 'string' && body.user_code) {
+      session.redactor.add(body.device_code);
+      deviation(violation());
+      return {
+        ...body,
+        device_code: body.device_code,
+        user_code: body.user_code,
+        verification_uri: typeof body.verification_uri === 'string' ? body.verification_uri : '',
+        expires_in: typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 600,
+        interval: typeof body.interval === 'number' && body.interval >= 0 ? body.interval : 5,
+      };
+    }
   }
+  if (response.status !== 200 || !parsed.ok) throw violation();
   session.redactor.add(parsed.value.device_code);
   return parsed.value;
 }

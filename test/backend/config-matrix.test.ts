@@ -1,7 +1,8 @@
 /**
- * A representative sample of the configuration matrix (test/support/config-matrix.ts): every
- * token source, every kind of clock and both policies appear at least once, one seed each, with
- * few runs per property — so that `npm test` catches a configuration that gives a false verdict.
+ * A sample of the configuration matrix (test/support/config-matrix.ts): every kind of clock, both
+ * policies and every token source (`both` runs the command and the device script together), one seed
+ * each, with few runs per property — so that `npm test` catches a configuration that gives a false
+ * verdict.
  * The soak test (test/soak/config-matrix.soak.test.ts, `npm run soak`) runs the pairs this sample
  * leaves out; with `EKSO_SOAK_FULL=1` the whole matrix × 6 seeds with default runs.
  */

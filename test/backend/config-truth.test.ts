@@ -79,6 +79,18 @@ class NoVerificationUri extends ReferenceBackend {
   }
 }
 
+/** DF-01 broken, polling still quick: no verification_uri (the interval kept at 0 s). */
+class OnlyNoVerificationUri extends ReferenceBackend {
+  protected override async handleDeviceAuthorization(ctx: RequestContext): Promise<void> {
+    const form = await this.readFormBody(ctx);
+    if (!form.ok) return;
+    const clientId = await this.resolveClient(ctx, form.params);
+    if (!clientId) return;
+    const started = await this.startDeviceAuthorization(clientId);
+    sendJson(ctx.res, 200, { device_code: started.deviceCode, user_code: started.userCode, expires_in: started.expiresIn, interval: 0 });
+  }
+}
+
 describe('one broken endpoint does not take the run down (issue 9, point 2)', () => {
   const checks = 'ak.lifecycle.model,ak.permissions,df.authorization,rt.rotation.shape,cm.gate.cli,cm.gate.sdk';
 
@@ -96,6 +108,20 @@ describe('one broken endpoint does not take the run down (issue 9, point 2)', ()
         expect(check.message).toMatch(/device flow.*DF-01/);
       }
       expect(report.checks.filter((c) => c.status === 'inconclusive')).toEqual([]);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('DF-01 broken (no verification_uri): DF-02 and DF-03 still get verdicts of their own (issue 9, point 4)', async () => {
+    const { backend, baseUrl, keys } = await serving({}, (o) => new OnlyNoVerificationUri(o));
+    try {
+      const { report } = await runBackend({ baseUrl, ...keys, seed: 6, numRuns: 3, ...select('df.*') });
+      const s = statuses(report);
+      expect(s['DF-01']).toBe('failed');
+      // Before: DF-03 inconclusive, "stopped on DF-01" (as on oidc-provider, which omits interval).
+      expect(s['DF-02'], JSON.stringify(report.requirements.find((r) => r.id === 'DF-02'))).toBe('passed');
+      expect(s['DF-03'], JSON.stringify(report.requirements.find((r) => r.id === 'DF-03'))).toBe('passed');
     } finally {
       await backend.close();
     }

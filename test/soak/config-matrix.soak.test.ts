@@ -6,7 +6,7 @@
  * conformant (or skipped with a reason where the configuration cannot provide something), never
  * inconclusive: 0 false verdicts.
  *
- * CI size (`npm run soak`): the seven (source, clock) pairs that `npm test`'s sample
+ * CI size (`npm run soak`): the nine (source, clock) pairs that `npm test`'s sample
  * (test/backend/config-matrix.test.ts) leaves out, policies alternating, one seed each, two lanes
  * at once — with that sample, every pair runs in every `.ci/run`. `EKSO_SOAK_FULL=1`: all 24
  * lanes × 6 seeds (hours on a busy machine). EKSO_SOAK_SEEDS=N changes the number of seeds;

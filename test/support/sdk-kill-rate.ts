@@ -4,8 +4,8 @@
  * them on both cores) and by the soak tier (test/soak/).
  *
  * Seeds (`SDK_KILL_TIERS`):
- * - `npm test`: seed 1 at full scope (every check: the mutant breaks nothing else), then seeds
- *   2 and 3 with only the checks covering what it breaks (`--check <its breaks>`).
+ * - `npm test`: seed 1 at full scope (every check: the mutant breaks nothing else), then seed 4
+ *   with only the checks covering what it breaks (`--check <its breaks>`).
  * - `npm run soak`: seeds 2 and 3 at full scope (`EKSO_SOAK_FULL=1`: seeds 2 … 5).
  *
  * `EKSO_KILL_SEEDS=1,2,3` replaces the seeds, all at full scope (e.g. to replay a failure).
@@ -23,7 +23,7 @@ export interface SeedPlan {
 const GIVEN: SeedPlan[] | null = process.env.EKSO_KILL_SEEDS ? process.env.EKSO_KILL_SEEDS.split(',').map((s) => ({ seed: Number(s), scope: 'full' })) : null;
 
 export const SDK_KILL_TIERS: Readonly<Record<'everyday' | 'soak', readonly SeedPlan[]>> = {
-  everyday: GIVEN ?? [{ seed: 1, scope: 'full' }, ...[2, 3].map((seed) => ({ seed, scope: 'breaks' as const }))],
+  everyday: GIVEN ?? [{ seed: 1, scope: 'full' }, { seed: 4, scope: 'breaks' as const }],
   soak: GIVEN ?? soakSize([2, 3], [2, 3, 4, 5]).map((seed) => ({ seed, scope: 'full' as const })),
 };
 
