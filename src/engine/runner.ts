@@ -393,6 +393,8 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
   let runs = 0;
   let established: string[] = [];
   let notEstablished: string | undefined;
+  /** Exploring past the violations found was skipped: this configuration cannot look further. */
+  let exploreSkipped = false;
   // A replay reproduces one finding: one round. Otherwise at most one round per requirement
   // (each failed round adds at least one), plus room for violations outside the check's list.
   const maxRounds = replay?.path ? 1 : active.length + 3;
@@ -420,6 +422,7 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
         });
       }
       notEstablished = `exploring past ${[...known].join(', ')}: ${outcome.message}`;
+      exploreSkipped = outcome.status === 'skipped';
       break;
     }
     findings.push(outcome.finding);
@@ -470,6 +473,7 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
     ...(more.length ? { additionalFindings: more } : {}),
     established: established.filter((id) => !failedRequirements.includes(id)),
     ...(notEstablished ? { notEstablished } : {}),
+    ...(exploreSkipped ? { exploreSkipped } : {}),
     ...limitsField,
   });
 }

@@ -101,6 +101,18 @@ function verdictFor(req: Requirement, input: VerdictInput, baseline: ReadonlySet
   // Its checks stopped on another requirement's violation before establishing this one: passing
   // it would be a guess, so it is inconclusive (the run fails anyway).
   const stoppedEarly = ran.filter((c) => c.status === 'failed');
+  // Every check that could reach it had to stop exploring for want of something this configuration
+  // lacks (a clock hook, say): the harness could not look — skipped, with the reason.
+  if (stoppedEarly.length && stoppedEarly.every((c) => c.exploreSkipped)) {
+    const why = stoppedEarly.map((c) => `${c.id} found ${violatedRequirements(c).join(', ')} violated, then could not look further (${c.notEstablished ?? 'skipped'})`);
+    return {
+      ...base,
+      status: 'skipped',
+      checks: checkIds,
+      reason: `not judged in this configuration: ${why.join('; ')}`,
+      decidedBy: why,
+    };
+  }
   if (stoppedEarly.length) {
     const why = stoppedEarly.map((c) => `${c.id} stopped on ${violatedRequirements(c).join(', ')}${c.notEstablished ? ` (${c.notEstablished})` : ''}`);
     return {

@@ -87,6 +87,11 @@ export const CheckResultSchema = z.object({
   established: z.array(z.string()).optional(),
   /** Of a failed check: why its other requirements were not established. */
   notEstablished: z.string().optional(),
+  /**
+   * Of a failed check: exploring past its violations was skipped (this configuration cannot look
+   * further, e.g. it needs a clock hook): the others are `skipped` with that reason, not inconclusive.
+   */
+  exploreSkipped: z.boolean().optional(),
   /** Per requirement: what this configuration left unexplored (a pass is qualified by it). */
   limits: z.record(z.string(), z.string()).optional(),
   /** Requirements whose known violations this run explored past (`--tolerate`, for replays). */

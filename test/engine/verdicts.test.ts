@@ -230,3 +230,21 @@ describe('baseline entries', () => {
     expect(unknown).toEqual(baseline.filter((e) => ['RT-3', 'rt.modle', 'nonsense'].includes(e)));
   });
 });
+
+describe('a check that could not explore past its violation for want of configuration', () => {
+  it('leaves its other requirements skipped with the reason, not inconclusive (DF-03 on a server without a clock hook)', () => {
+    const failedSkipping: CheckResult = {
+      ...result('df.expired', ['DF-01', 'DF-03'], 'failed', ['DF-01'], 'DF-01: not RFC 8628'),
+      notEstablished: 'exploring past DF-01: checking expired_token needs a clock hook',
+      exploreSkipped: true,
+    };
+    const input: VerdictInput = { mode: 'backend', checks: [failedSkipping], coverage: new Map([['DF-01', ['df.expired']], ['DF-03', ['df.expired']]]) };
+    const byId = new Map(computeRequirementVerdicts(input).map((v) => [v.id, v]));
+    expect(byId.get('DF-01')?.status).toBe('failed');
+    expect(byId.get('DF-03')?.status).toBe('skipped');
+    expect(byId.get('DF-03')?.reason).toMatch(/needs a clock hook/);
+    // Stopped for another reason (not a skip): still inconclusive.
+    const stopped = computeRequirementVerdicts({ ...input, checks: [{ ...failedSkipping, exploreSkipped: undefined }] });
+    expect(stopped.find((v) => v.id === 'DF-03')?.status).toBe('inconclusive');
+  });
+});

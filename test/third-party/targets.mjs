@@ -37,7 +37,6 @@ export const TARGETS = [
     args: ['--token-command', 'servers/oidc-provider/token-command.sh', '--profile', 'servers/oidc-provider/profile.json'],
     expected: {
       'DF-01': { status: 'failed', why: 'the device authorization response has no `interval` (RFC 8628 §3.2 makes it optional, default 5 s; Ekso\'s DF-01 requires it)' },
-      'DF-03': { status: 'inconclusive', why: 'df.expired stops on the DF-01 failure before it can look at expired_token (a masking the harness has yet to remove)' },
       'ERR-01': { status: 'failed', why: 'the userinfo endpoint answers 400 `invalid_request` to a malformed or non-Bearer Authorization header (`Bearer` alone, `Basic …`): RFC 6750 §3.1\'s advice; Ekso\'s ERR-01 demands 401' },
     },
   },
