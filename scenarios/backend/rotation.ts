@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { CheckContext, CheckDefinition } from '../../src/engine/check.js';
 import { sleep } from '../../src/engine/limits.js';
-import { Inconclusive, Skip, Violation, deviation, expectThat, goOn } from '../../src/engine/outcomes.js';
+import { Ambiguous, Inconclusive, Skip, Violation, deviation, expectThat, goOn } from '../../src/engine/outcomes.js';
 import { modelProperty, property } from '../../src/engine/properties.js';
 import { fingerprint } from '../../src/engine/redact.js';
 import { TokenFamiliesModel, type Marker, type RefreshOutcome, type RefreshPrediction } from '../../src/model/token-families.js';
@@ -162,6 +162,7 @@ class RefreshCommand implements fc.AsyncCommand<TokenFamiliesModel, FamiliesReal
     const expected = prediction.allowed.length > 1 ? '200 tokens or 400 invalid_grant' : prediction.allowed[0] === 'rotated' ? '200 with a new token pair' : '400 invalid_grant';
     const outcome = refreshOutcome(real.session, response, prediction.requirement, expected);
     if (!prediction.allowed.includes(outcome)) {
+      if (prediction.or) throw new Ambiguous(`${label}: ${prediction.because}, yet it was ${outcome} — ${prediction.requirement} or ${prediction.or}, which the model cannot tell`);
       throw new Violation(prediction.requirement, expected, describe(real.session, response), `${label}: ${prediction.because}, yet it was ${outcome}`);
     }
     // A prediction that allowed one outcome only judged its requirement, and the target met it; a

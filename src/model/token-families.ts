@@ -64,6 +64,11 @@ export interface RefreshPrediction {
   readonly because: string;
   /** What kind of presentation this is. */
   readonly kind: 'current' | 'superseded' | 'grace-previous' | 'foreign-client' | 'dead-family' | 'idle-expired' | 'indeterminate';
+  /**
+   * Another requirement a disallowed outcome may just as well contradict: the model cannot tell
+   * which (the execution is then set aside, and each requirement is decided by its own check).
+   */
+  readonly or?: string;
 }
 
 export interface AccessPrediction {
@@ -131,15 +136,19 @@ export class TokenFamiliesModel {
    * and right after a foreign presentation or a family's death, so that only one of these can
    * have happened since the last rotation.)
    */
-  private explainCurrentRefused(family: FamilyState): { requirement: string; because: string } {
+  private explainCurrentRefused(family: FamilyState): { requirement: string; because: string; or?: string } {
     if (family.foreignAttemptSinceRotation) {
       return { requirement: 'RT-08', because: 'the current token, after a refused presentation by another client (which must neither rotate nor consume it)' };
     }
     const since = family.lastActivity;
     // By order, not by time: a death in the same millisecond as a later rotation is not "since".
     const death = this.events.slice(family.eventsAtLastActivity).find((e) => e.kind === 'death' && e.familyId !== family.id);
-    if (death) return { requirement: 'RT-06', because: `the current token of a live family (family #${death.familyId} died meanwhile; families are independent)` };
-    if (this.events.some((e) => e.kind === 'advance' && e.at > since)) {
+    const timePassed = this.events.some((e) => e.kind === 'advance' && e.at > since);
+    if (death) {
+      // Time passed too: a window that does not slide (RT-09) would refuse it just as well.
+      return { requirement: 'RT-06', because: `the current token of a live family (family #${death.familyId} died meanwhile; families are independent)`, ...(timePassed ? { or: 'RT-09' } : {}) };
+    }
+    if (timePassed) {
       return { requirement: 'RT-09', because: `the current token, ${this.now - since} ms after its family's last rotation (inside the idle window)` };
     }
     return { requirement: 'RT-01', because: 'the current refresh token of a live family' };

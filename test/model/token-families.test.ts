@@ -94,6 +94,11 @@ describe('token families: the current token (RT-01, RT-09)', () => {
     rotate(m, b.id);
     present(m, b.id, 0, 'rejected'); // replay: b dies
     expect(m.predictRefresh(a.id, a.generation, 'ekso-cli').requirement).toBe('RT-06');
+    expect(m.predictRefresh(a.id, a.generation, 'ekso-cli').or).toBeUndefined();
+    // A death and time passing since the last rotation: a window that does not slide (RT-09)
+    // explains a refusal as well as a broken isolation (RT-06) — the model says it cannot tell.
+    m.advance(1_000);
+    expect(m.predictRefresh(a.id, a.generation, 'ekso-cli')).toMatchObject({ requirement: 'RT-06', or: 'RT-09' });
     rotate(m, a.id);
     present(m, a.id, a.generation, 'rejected', 'another-client');
     expect(m.predictRefresh(a.id, a.generation, 'ekso-cli')).toMatchObject({ allowed: ['rotated'], requirement: 'RT-08' });
