@@ -99,6 +99,17 @@ class BurstCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
     if (overlapping && this.calls.length > 1) {
       throw new Violation('SDK-06', 'one refresh shared by the concurrent calls', `${describeRequest(session, overlapping)}, while the rotation of that token was still in flight`, 'concurrent calls did not share one refresh');
     }
+    // Over HTTP, a superseded token presented in the same burst as the refresh that rotated it,
+    // arriving after that answer was written, may have been chosen before the SDK read the answer
+    // (no single flight, SDK-06) or after (reuse, SDK-07; or a second refresh for one 401, SDK-09):
+    // the server cannot tell, nor can the SDK's TokensRefreshed event (the choice may precede it).
+    // Such a burst is set aside unless all its calls were rejected together (then more than one
+    // refresh is SDK-06 whatever the tokens); sdk.single-flight, sdk.no-reuse and
+    // sdk.unauthorized-retry decide each requirement on its own, and later bursts show a reuse
+    // unambiguously.
+    const rotatedHere = new Set(refreshes.filter((r) => r.outcome === 'rotated').map((r) => r.form?.refresh_token));
+    const unclear = this.calls.length > 1 ? refreshes.find((r) => r.superseded && !r.rotationSeenExact && rotatedHere.has(r.form?.refresh_token)) : undefined;
+    const ambiguous = (): Ambiguous => new Ambiguous(`${describeRequest(session, unclear!)}: a superseded refresh token presented in the burst that rotated it (overlap, reuse or a second refresh: not decidable over HTTP)`);
     if (refreshes.length > allowedRefreshes) {
       // A refresh sent before the injected 401 came back, while the token was far from expiry, is
       // needless (SDK-05) whatever follows; only refreshes after the 401 are the 401's (SDK-09).
@@ -106,20 +117,12 @@ class BurstCommand implements fc.AsyncCommand<SdkSessionModel, SessionReal> {
       const beforeFault = faultAt < 0 ? refreshes.length : refreshes.filter((r) => seen.indexOf(r) < faultAt).length;
       // Several calls rejected together with one token need one refresh between them (SDK-06).
       const shared401 = all401 && this.calls.length > 1;
+      if (unclear && !shared401) throw ambiguous();
       const extraRequirement = injected && beforeFault > 0 && !model.mayRefresh() ? 'SDK-05' : shared401 ? 'SDK-06' : usualExtra;
       const summary = { 'SDK-09': 'more refreshes than the 401 called for', 'SDK-06': shared401 ? 'concurrent 401s did not share one refresh' : 'concurrent calls did not share one refresh', 'SDK-05': 'refreshed although the access token was far from expiry' }[extraRequirement];
       throw new Violation(extraRequirement, `at most ${allowedRefreshes} refresh request(s)`, `${refreshes.length}`, summary);
     }
-    // Over HTTP, a superseded token presented in the same burst as the refresh that rotated it,
-    // arriving after that answer was written, may have been chosen before the SDK read the answer
-    // (no single flight, SDK-06) or after (reuse, SDK-07): the server cannot tell, nor can the
-    // SDK's TokensRefreshed event (the choice may precede it). Set aside; sdk.single-flight and
-    // sdk.no-reuse decide each of them on its own, and later bursts show a reuse unambiguously.
-    const rotatedHere = new Set(refreshes.filter((r) => r.outcome === 'rotated').map((r) => r.form?.refresh_token));
-    const unclear = refreshes.find((r) => r.superseded && !r.rotationSeenExact && rotatedHere.has(r.form?.refresh_token));
-    if (unclear && this.calls.length > 1) {
-      throw new Ambiguous(`${describeRequest(session, unclear)}: a superseded refresh token presented in the burst that rotated it (overlap or reuse: not decidable over HTTP)`);
-    }
+    if (unclear) throw ambiguous();
     assertNoReplay(session, seen);
     const api = apiRequests(seen);
     if (api.length > this.calls.length + injected + expiredSent) {
