@@ -67,28 +67,25 @@ describe('a family obtained before the clock moved is as old as it is (issue 9, 
   });
 });
 
-/** DF-01 broken: the device authorization response lacks verification_uri and interval. */
+/**
+ * DF-01 broken: the device authorization response lacks verification_uri and interval — or, with
+ * `keptInterval`, only verification_uri (polling stays quick).
+ */
 class NoVerificationUri extends ReferenceBackend {
+  protected readonly keptInterval: number | undefined = undefined;
   protected override async handleDeviceAuthorization(ctx: RequestContext): Promise<void> {
     const form = await this.readFormBody(ctx);
     if (!form.ok) return;
     const clientId = await this.resolveClient(ctx, form.params);
     if (!clientId) return;
     const started = await this.startDeviceAuthorization(clientId);
-    sendJson(ctx.res, 200, { device_code: started.deviceCode, user_code: started.userCode, expires_in: started.expiresIn });
+    const interval = this.keptInterval === undefined ? {} : { interval: this.keptInterval };
+    sendJson(ctx.res, 200, { device_code: started.deviceCode, user_code: started.userCode, expires_in: started.expiresIn, ...interval });
   }
 }
 
-/** DF-01 broken, polling still quick: no verification_uri (the interval kept at 0 s). */
-class OnlyNoVerificationUri extends ReferenceBackend {
-  protected override async handleDeviceAuthorization(ctx: RequestContext): Promise<void> {
-    const form = await this.readFormBody(ctx);
-    if (!form.ok) return;
-    const clientId = await this.resolveClient(ctx, form.params);
-    if (!clientId) return;
-    const started = await this.startDeviceAuthorization(clientId);
-    sendJson(ctx.res, 200, { device_code: started.deviceCode, user_code: started.userCode, expires_in: started.expiresIn, interval: 0 });
-  }
+class OnlyNoVerificationUri extends NoVerificationUri {
+  protected override readonly keptInterval = 0;
 }
 
 describe('one broken endpoint does not take the run down (issue 9, point 2)', () => {

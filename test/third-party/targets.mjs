@@ -25,6 +25,13 @@ function installedVersion(name) {
  * whose reason the harness gives (those are listed by the table as they come). A verdict outside
  * this list — a pass expected to fail, a new failure — is a difference the tests report.
  */
+/** Verdicts the OpenAuth issuer gets under either policy (see its two targets below). */
+const OPENAUTH = {
+  RT01: { status: 'failed', why: 'refresh responses carry no `token_type` (and no `Cache-Control`): not the RFC 6749 §5.1 shape' },
+  RT08: { status: 'failed', why: 'the refresh grant never looks at client_id: a token issued to ekso-cli is rotated for ekso-web' },
+  RT11: { status: 'failed', why: 'token responses carry no `Cache-Control: no-store`' },
+};
+
 export const TARGETS = [
   {
     id: 'oidc-provider',
@@ -70,13 +77,13 @@ export const TARGETS = [
     server: 'servers/openauth/server.mjs',
     args: ['--token-command', 'servers/openauth/token-command.sh', '--profile', 'servers/openauth/profile.json'],
     expected: {
-      'RT-01': { status: 'failed', why: 'refresh responses carry no `token_type` (and no `Cache-Control`): not the RFC 6749 §5.1 shape' },
+      'RT-01': OPENAUTH.RT01,
       'RT-03': { status: 'failed', why: 'inside its 60 s reuse window (`ttl.reuse`) a superseded refresh token is rotated again; Ekso\'s strict policy refuses every superseded token' },
       'RT-04': { status: 'failed', why: 'a replay is never detected: inside the reuse window it returns a new pair, after it (retention 0) the old token is merely unknown; the family\'s newest refresh token keeps working' },
       'RT-05': { status: 'failed', why: 'nothing is revoked on a replay: the family\'s access token keeps authenticating' },
       'RT-07': { status: 'failed', why: 'two concurrent refreshes with one token both succeed, with different pairs (the reuse window): the family forks' },
-      'RT-08': { status: 'failed', why: 'the refresh grant never looks at client_id: a token issued to ekso-cli is rotated for ekso-web' },
-      'RT-11': { status: 'failed', why: 'token responses carry no `Cache-Control: no-store`' },
+      'RT-08': OPENAUTH.RT08,
+      'RT-11': OPENAUTH.RT11,
     },
   },
   {
@@ -89,12 +96,12 @@ export const TARGETS = [
     server: 'servers/openauth/server.mjs',
     args: ['--token-command', 'servers/openauth/token-command.sh', '--profile', 'servers/openauth/profile.json', '--policy', 'grace=60'],
     expected: {
-      'RT-01': { status: 'failed', why: 'refresh responses carry no `token_type` (and no `Cache-Control`): not the RFC 6749 §5.1 shape' },
+      'RT-01': OPENAUTH.RT01,
       'RT-03': { status: 'failed', why: 'the reuse window accepts any token used less than 60 s ago, not only the previous one: a token superseded two rotations ago is rotated again' },
       'RT-04': { status: 'failed', why: 'a replay is never detected: the family\'s newest refresh token keeps working' },
       'RT-05': { status: 'failed', why: 'nothing is revoked on a replay: the family\'s access token keeps authenticating' },
-      'RT-08': { status: 'failed', why: 'the refresh grant never looks at client_id: a token issued to ekso-cli is rotated for ekso-web' },
-      'RT-11': { status: 'failed', why: 'token responses carry no `Cache-Control: no-store`' },
+      'RT-08': OPENAUTH.RT08,
+      'RT-11': OPENAUTH.RT11,
     },
   },
   {
