@@ -224,36 +224,34 @@ class RefreshableBearerAuth(object):
         self._listeners.append(callback)
 
     def get_credential(self):
-        with self._lock:
-            if self._dead:
-                raise self._dead
-            must_wait = self._flight is not None or self._now() >= self._expires_at_ms - self._margin_ms
-        if must_wait:
-            self._refresh_or_join()
-        with self._lock:
-            return self._access
+        # Joins a refresh in flight; else refreshes if the token is within the margin; else the current token.
+        return self._acquire(lambda: self._now() >= self._expires_at_ms - self._margin_ms)
 
     def renew_after_unauthorized(self, rejected):
+        # Joins a refresh in flight; else refreshes once if the rejected token is still the current one;
+        # else hands over the token rotated since the request left.
+        return self._acquire(lambda: rejected == self._access)
+
+    def _acquire(self, needed):
+        """The current access token after the refresh in flight, or after a new one when `needed()`
+        (called under the lock) says so. Deciding and starting the flight happen under ONE lock: a
+        caller that saw a flight must never find it gone a moment later and start a second refresh
+        (the conformance harness caught exactly that race: two refreshes for one burst of 401s)."""
         with self._lock:
             if self._dead:
                 raise self._dead
-            rotated = self._flight is None and rejected != self._access
-        if not rotated:
-            self._refresh_or_join()  # joins a flight in progress, else refreshes once
-        with self._lock:
-            return self._access
-
-    def _refresh_or_join(self):
-        with self._lock:
             flight = self._flight
             leader = flight is None
             if leader:
+                if not needed():
+                    return self._access
                 flight = self._flight = _Flight()
         if not leader:
             flight.done.wait()
             if flight.error is not None:
                 raise flight.error
-            return
+            with self._lock:
+                return self._access
         try:
             self._exchange()
         except Exception as err:  # every waiter fails with the leader's error
@@ -263,6 +261,8 @@ class RefreshableBearerAuth(object):
             with self._lock:
                 self._flight = None
             flight.done.set()  # only now may waiters proceed: the callbacks have run
+        with self._lock:
+            return self._access
 
     def _exchange(self):
         with self._lock:
