@@ -5,7 +5,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { STRICT, type Policy } from '../model/policy.js';
 import { REPORTERS, type ReporterName } from '../report/write.js';
-import { runBackendCommand } from './backend-command.js';
 import { ConsoleOutput } from './console.js';
 import * as parse from './options.js';
 import { oneLine, type CommonOptions } from './run-common.js';
@@ -100,8 +99,8 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
       .addOption(new Option('--image-env <K=V>', 'environment of the container (repeatable)').argParser(parse.keyValue).default({}, 'none'))
       .option('--mutant <name>', 'test a named broken variant of the embedded reference backend (see list --mutants)'),
   ).action(async (raw: Record<string, unknown>) =>
-    run(() =>
-      runBackendCommand({
+    run(async () =>
+      (await import('./backend-command.js')).runBackendCommand({
         ...common(raw, argv),
         ...(raw.baseUrl ? { baseUrl: raw.baseUrl as string } : {}),
         ...(raw.tenant ? { tenant: raw.tenant as string } : {}),

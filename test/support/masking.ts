@@ -26,10 +26,36 @@ function verdictLines(report: Report, ids: Iterable<string>): string[] {
   return report.requirements.filter((r) => wanted.has(r.id)).map((r) => `${r.id} ${r.status}${r.reason ? `: ${r.reason}` : ''}`);
 }
 
-async function backendReport(options: Parameters<typeof runBackend>[0]): Promise<{ code: number; report: Report }> {
-  const { code, report, outDir } = await silenced(() => runBackend(options));
-  await removeDir(outDir);
-  return { code, report };
+/**
+ * Runs against the in-process references are deterministic (the same seed gives the same run), so
+ * each (target, seed, policy) runs once per test file: the reference's report serves every case of
+ * that seed, and a case that asks for a mutant's exit code reads the run it judged.
+ */
+const runs = new Map<string, Promise<{ code: number; report: Report }>>();
+
+function once(key: string, run: () => Promise<{ code: number; report: Report }>): Promise<{ code: number; report: Report }> {
+  let pending = runs.get(key);
+  if (!pending) {
+    pending = run();
+    runs.set(key, pending);
+  }
+  return pending;
+}
+
+function backendReport(options: Parameters<typeof runBackend>[0] & {}): Promise<{ code: number; report: Report }> {
+  const key = `backend ${options.mutant ?? 'reference'} seed ${options.seed} policy ${options.policy ? JSON.stringify(options.policy) : 'strict'}`;
+  return once(key, async () => {
+    const { code, report, outDir } = await silenced(() => runBackend(options));
+    await removeDir(outDir);
+    return { code, report };
+  });
+}
+
+function sdkReport(options: { seed: number; mutant?: string }): Promise<{ code: number; report: Report }> {
+  return once(`sdk ${options.mutant ?? 'reference'} seed ${options.seed}`, async () => {
+    const { code, report } = await runSdk(options);
+    return { code, report };
+  });
 }
 
 /** Runs the reference and the mutant with one seed; checks the masking and compound rules. */
@@ -46,8 +72,8 @@ async function judgeBackend(name: string, seed: number): Promise<void> {
 
 async function judgeSdk(name: string, seed: number): Promise<void> {
   const mutant = sdkMutant(name)!;
-  const reference = await runSdk({ seed });
-  const broken = await runSdk({ seed, mutant: name });
+  const reference = await sdkReport({ seed });
+  const broken = await sdkReport({ seed, mutant: name });
   const failed = broken.report.requirements.filter((r) => r.status === 'failed').map((r) => r.id).sort();
   expect(failed, verdictLines(broken.report, failed).join('\n')).toEqual([...mutant.breaks].sort());
   const masked = [...passed(reference.report)].filter((id) => !mutant.breaks.includes(id) && !passed(broken.report).has(id));
