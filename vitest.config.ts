@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 import SlowestFirstSequencer from './test/support/sequencer.js';
 
@@ -15,6 +16,9 @@ const jsonOut = process.env.EKSO_VITEST_JSON;
 const ISOLATED = ['test/backend-robustness/cleanup-crash.test.ts', 'test/security/loopback-rule.test.ts'];
 
 export default defineConfig({
+  // examples/vitest-sdk imports the package by its name, as an SDK author's test does: here it is
+  // this project's source (the packed-tarball test proves the published package resolves the same).
+  resolve: { alias: { 'ekso-conformance': fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     // Generous: the machine is often shared, and a test that merely took long under load is not a
     // failure of what it proves (speed is measured by `npm run bench`, never asserted here).
@@ -40,7 +44,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'shared',
-          include: ['test/**/*.test.ts'],
+          include: ['test/**/*.test.ts', 'examples/vitest-sdk/*.test.ts'],
           // The long sweeps run in `npm run soak` (vitest.soak.config.ts).
           exclude: [...configDefaults.exclude, 'test/soak/**', ...ISOLATED],
           isolate: false,

@@ -5,9 +5,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { STRICT, type Policy } from '../model/policy.js';
 import { REPORTERS, type ReporterName } from '../report/write.js';
-import { ConsoleOutput } from './console.js';
+import { ConsoleOutput } from '../run/console.js';
 import * as parse from './options.js';
-import { oneLine, type CommonOptions } from './run-common.js';
+import { oneLine, type CommonOptions } from '../run/common.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream;

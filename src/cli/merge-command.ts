@@ -9,9 +9,9 @@ import type { CheckResult, Report } from '../report/schema.js';
 import { readReport, type ReporterName } from '../report/write.js';
 import { BACKEND_CHECKS } from '../../scenarios/backend/index.js';
 import { SDK_CHECKS } from '../../scenarios/sdk/index.js';
-import { ConsoleOutput } from './console.js';
+import { ConsoleOutput } from '../run/console.js';
 import type { Io } from './main.js';
-import { writeAll } from './run-common.js';
+import { writeAll } from '../run/common.js';
 
 export async function mergeReports(reports: readonly Report[]): Promise<Report> {
   const first = reports[0]!;

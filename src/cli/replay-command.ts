@@ -20,11 +20,11 @@ import type { Policy } from '../model/policy.js';
 import type { Report } from '../report/schema.js';
 import { readReport, REPORTERS, type ReporterName } from '../report/write.js';
 import { runBackendCommand, type BackendOptions } from './backend-command.js';
-import { ConsoleOutput } from './console.js';
+import { ConsoleOutput } from '../run/console.js';
 import type { Io } from './main.js';
 import * as parse from './options.js';
-import { describeRecordedIssues, RecordedCounterexample, RecordedOptions } from './recorded-options.js';
-import { shellQuote } from './run-common.js';
+import { describeRecordedIssues, RecordedCounterexample, RecordedOptions } from '../run/recorded-options.js';
+import { shellQuote } from '../run/common.js';
 import type { SdkOptions } from './sdk-command.js';
 
 /** Options of `replay` that only a backend report can use. */

@@ -1,225 +1,28 @@
 /**
- * `ekso-conformance sdk`: tests an SDK auth implementation (the harness is the server). Default:
- * the reference TypeScript SDK in-process; `--adapter CMD` (stdio) or `--adapter PATH` (module);
- * `--mutant NAME` a named broken variant of the reference SDK.
+ * `ekso-conformance sdk`: flags → options → the SDK run (src/run/sdk.ts) → console and report
+ * files → exit code. A bad configuration (or an adapter module that cannot be loaded) is one line
+ * and exit 2, never a stack trace.
  */
-import { assembleReport, coverageOf } from '../engine/assemble.js';
-import { runChecksConcurrently } from '../engine/concurrent-checks.js';
-import { RunSlots } from '../engine/concurrent-runs.js';
 import { Redactor } from '../engine/redact.js';
-import { randomSeed, runChecks, type ReplayCoordinates } from '../engine/runner.js';
-import { policyName } from '../model/policy.js';
-import { sdkMutant } from '../mutants/index.js';
-import { createAdapter } from '../reference/sdk/index.js';
-import type { CheckResult, Report } from '../report/schema.js';
-import { AdapterRpcError, RPC_ERRORS } from '../spec/adapter-protocol.js';
-import { AdapterCrashedError, AdapterLoadError, AdapterProtocolError, AdapterTimeoutError } from '../targets/adapters/errors.js';
-import { adapterSourceOf, SdkSession, type AdapterSource } from '../targets/sdk/session.js';
-import { SDK_CHECKS } from '../../scenarios/sdk/index.js';
-import { ConsoleOutput } from './console.js';
-import { registerCommandSecrets } from './targets.js';
-import { interruption, loadBaseline, oneLine, prepareOutDir, selectChecks, shellQuote, UsageError, writeAll, type CommonOptions } from './run-common.js';
-import { Violation } from '../engine/outcomes.js';
+import { oneLine, UsageError } from '../run/common.js';
+import { ConsoleOutput } from '../run/console.js';
+import { executeSdkRun, type SdkOptions } from '../run/sdk.js';
+import { AdapterLoadError } from '../targets/adapters/errors.js';
 
-export interface SdkOptions extends CommonOptions {
-  adapter?: string;
-  mutant?: string;
-  /** Seconds per adapter request. */
-  timeout: number;
-}
+export type { SdkOptions } from '../run/sdk.js';
+export { replayCommand } from '../run/sdk.js';
 
 export async function runSdkCommand(options: SdkOptions): Promise<number> {
   const redactor = new Redactor();
-  // An adapter command may carry a secret inline (`SDK_CLIENT_SECRET=… dotnet run`): never printed.
-  registerCommandSecrets(options.adapter, redactor);
   const output = new ConsoleOutput({ quiet: options.quiet, verbose: options.verbose, color: options.color, redactor });
-  const startedAt = new Date();
-  const seed = options.seed ?? randomSeed();
-
-  let baseline: string[] | undefined;
-  let selection: ReturnType<typeof selectChecks<SdkSession>>;
-  let source: AdapterSource;
   try {
-    if (options.adapter && options.mutant) throw new UsageError('--mutant selects a broken reference SDK: it cannot be combined with --adapter');
-    if (options.baseline) baseline = await loadBaseline(options.baseline);
-    selection = selectChecks(SDK_CHECKS, options);
-    source = sourceOf(options);
-    // Before the adapter starts: a run whose reports cannot be written is a configuration error.
-    await prepareOutDir(options.out);
+    const outcome = await executeSdkRun(options, { output: () => output, writeReports: true, handleSignals: true, redactor });
+    return outcome.exitCode;
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof AdapterLoadError) {
       output.line(`ekso-conformance: ${oneLine(error.message)}`);
       return 2;
     }
     throw error;
   }
-
-  const diagnostics: string[] = [];
-  const interrupt = interruption(output);
-  // Concurrent calls of a check that stops at the first failure leave the others' rejections
-  // unobserved: noted, never fatal (the run must still clean up and write its reports).
-  const onUnobserved = (reason: unknown): void => {
-    const message = reason instanceof Error ? reason.message : String(reason);
-    if (classifyAdapterError(reason) === null && !(reason instanceof Violation)) diagnostics.push(`an unobserved error in a check: ${redactor.text(message)}`);
-  };
-  process.on('unhandledRejection', onUnobserved);
-  let session: SdkSession | undefined;
-  let results: CheckResult[] = [];
-  let exitOverride: number | undefined;
-  try {
-    session = await SdkSession.open(source, redactor, { timeoutMs: options.timeout });
-    output.info(`ekso-conformance sdk → ${session.description} (${session.info.name} ${session.info.version}, ${session.transport === 'scheduled' ? 'in-process, scheduled interleavings' : 'real concurrency over HTTP'}), seed ${seed}`);
-  } catch (error) {
-    if (error instanceof AdapterLoadError && source.kind === 'module') {
-      // A bad adapter path is a configuration error (exit 2): one line, no reports.
-      output.line(`ekso-conformance: ${oneLine(error.message)}`);
-      interrupt.dispose();
-      process.off('unhandledRejection', onUnobserved);
-      return 2;
-    }
-    const message = `the adapter could not be used: ${redactor.text((error as Error).message)}`;
-    output.line(`ekso-conformance: ${message}`);
-    diagnostics.push(message);
-    // An adapter that died while starting: its whole stderr tail, as for a crash mid-run.
-    if (error instanceof AdapterCrashedError && error.stderrTail.length) diagnostics.push('adapter stderr (last lines):', ...error.stderrTail.map((l) => redactor.text(l)));
-    exitOverride = 3;
-  }
-  try {
-    if (session) {
-      const s = session;
-      // Real time (no clock hook): the waits are the cost, so checks and their runs go side by
-      // side, every run with its own model server (SdkSession.openRun).
-      const realTime = s.concurrentRuns;
-      results = await (realTime ? runChecksConcurrently : runChecks)(selection.selected, s, {
-        ...(realTime ? { concurrentRuns: new RunSlots(REAL_TIME_RUNS_IN_FLIGHT, REAL_TIME_RUNS_PER_CHECK, REAL_TIME_SHRINK_MS) } : {}),
-        baseSeed: seed,
-        ...(options.numRuns ? { numRuns: options.numRuns } : {}),
-        ...(options.maxTime ? { deadline: startedAt.getTime() + options.maxTime * 1000 } : {}),
-        signal: interrupt.signal,
-        ...(options.path && selection.selected.length === 1
-          ? { replay: { checkId: selection.selected[0]!.id, path: options.path, ...(options.replayPath ? { replayPath: options.replayPath } : {}), ...(options.tolerate ? { tolerate: options.tolerate } : {}) } }
-          : {}),
-        setSink: (sink) => {
-          s.server.sink = sink;
-        },
-        classifyError: classifyAdapterError,
-        replayCommand: (c) => replayCommand(options, seed, c),
-        onCheckStart: (c) => output.checkStarted(c),
-        onCheckDone: (r) => output.checkDone(r),
-        debug: (m) => output.debug(m),
-      });
-    } else {
-      results = selection.selected.map((c) => ({
-        id: c.id,
-        title: c.title,
-        group: c.requirements[0]?.split('-')[0] ?? 'misc',
-        requirements: [...c.requirements],
-        status: 'inconclusive' as const,
-        runs: 0,
-        durationMs: 0,
-        message: `not run: ${diagnostics[0] ?? 'the adapter could not be used'}`,
-        seed,
-      }));
-    }
-  } finally {
-    interrupt.dispose();
-    if (session) {
-      const troubled = results.some((r) => r.status === 'failed' || r.status === 'inconclusive');
-      const tail = session.stderrTail();
-      if (troubled && tail.length) diagnostics.push('adapter stderr (last lines):', ...tail.map((l) => redactor.text(l)));
-      await session.close().catch(() => undefined);
-    }
-    const report: Report = assembleReport({
-      mode: 'sdk',
-      target: {
-        adapter: session?.description ?? options.adapter ?? (options.mutant ? `reference SDK mutant ${options.mutant}` : 'reference TypeScript SDK (in-process)'),
-        ...(options.mutant ? { mutant: options.mutant } : {}),
-        ...(session ? { description: `${session.info.name} ${session.info.version}; capabilities ${JSON.stringify(session.capabilities)}` } : {}),
-      },
-      policy: policyName(options.policy),
-      seed,
-      startedAt,
-      finishedAt: new Date(),
-      options: {
-        // The same schema replay reads back (src/cli/recorded-options.ts).
-        ...(options.adapter ? { adapter: options.adapter } : {}),
-        ...(options.mutant ? { mutant: options.mutant } : {}),
-        timeout: options.timeout,
-        strict: options.strict,
-        ...(options.numRuns ? { numRuns: options.numRuns } : {}),
-        ...(options.checkText ? { check: options.checkText } : {}),
-      },
-      checks: results,
-      coverage: coverageOf(SDK_CHECKS as never),
-      ...(selection.unselectedReason ? { unselectedReason: selection.unselectedReason } : {}),
-      strict: options.strict,
-      cleanup: { minted: 0, revoked: 0, leaked: 0 },
-      diagnostics: diagnostics.map((d) => redactor.text(d)),
-      interrupted: interrupt.signal.aborted,
-      ...(options.shard ? { shard: options.shard } : {}),
-      ...(baseline ? { baseline: { file: options.baseline!, entries: baseline } } : {}),
-    });
-    // The report states the exit code the process ends with (3 decided before any check ran).
-    if (exitOverride !== undefined) report.exitCode = exitOverride;
-    const written = await writeAll(redactor.value(report), options, output);
-    output.summary(report, written);
-    if (exitOverride === undefined) exitOverride = report.exitCode ?? 1;
-    // Only now: a Ctrl-C while the reports are written must not kill the process first.
-    interrupt.dispose();
-    process.off('unhandledRejection', onUnobserved);
-  }
-  return exitOverride;
-}
-
-/**
- * Real time: property runs in flight at once, over all checks and per check. Choice: 24 in all —
- * enough that the waits overlap, few enough that an SDK's own queueing (one adapter process, a
- * token store persisting each rotation) stays well inside the timeline tolerance; up to 16 of one
- * check (its first runs, or one round of shrinking candidates).
- */
-const REAL_TIME_RUNS_IN_FLIGHT = 24;
-const REAL_TIME_RUNS_PER_CHECK = 16;
-/**
- * Real time: how long one check may shrink a failure. Choice: 20 s — every shrinking candidate
- * waits in earnest again, and a failure found must not turn a one-minute run into several; the
- * smallest counterexample found by then is reported, and its path replays it.
- */
-const REAL_TIME_SHRINK_MS = 20_000;
-
-function sourceOf(options: SdkOptions): AdapterSource {
-  if (options.mutant) {
-    const mutant = sdkMutant(options.mutant);
-    if (!mutant) throw new UsageError(`unknown SDK mutant ${options.mutant} (see list --mutants)`);
-    return { kind: 'factory', name: `reference SDK mutant ${mutant.name} (in-process)`, create: (o) => mutant.createAdapter(o) };
-  }
-  if (options.adapter) return adapterSourceOf(options.adapter);
-  return { kind: 'factory', name: 'reference TypeScript SDK (in-process)', create: (o) => createAdapter(o) };
-}
-
-function classifyAdapterError(error: unknown): { kind: 'inconclusive' | 'skip'; message: string } | null {
-  if (error instanceof AdapterRpcError) {
-    if (error.code === RPC_ERRORS.methodNotFound) return { kind: 'skip', message: `the adapter does not implement what this check needs: ${error.message}` };
-    return { kind: 'inconclusive', message: `adapter error ${error.code}: ${error.message}` };
-  }
-  if (error instanceof AdapterTimeoutError) return { kind: 'inconclusive', message: `the adapter did not answer: ${error.message}` };
-  if (error instanceof AdapterCrashedError) return { kind: 'inconclusive', message: `the adapter crashed: ${error.message}` };
-  if (error instanceof AdapterProtocolError) return { kind: 'inconclusive', message: `the adapter broke the protocol: ${error.message}` };
-  return null;
-}
-
-/** A command line that replays one check the way it ran (defaults left out). */
-export function replayCommand(options: SdkOptions, seed: number, check: ReplayCoordinates): string {
-  const args = ['npx', 'ekso-conformance', 'sdk'];
-  if (options.adapter) args.push('--adapter', options.adapter);
-  if (options.mutant) args.push('--mutant', options.mutant);
-  const policy = policyName(options.policy);
-  if (policy !== 'strict') args.push('--policy', policy);
-  if (options.strict) args.push('--strict');
-  if (options.timeout !== 30) args.push('--timeout', String(options.timeout));
-  if (options.numRuns) args.push('--num-runs', String(options.numRuns));
-  args.push('--check', check.id, '--seed', String(seed));
-  if (check.path) args.push('--path', check.path);
-  if (check.replayPath) args.push('--replay-path', check.replayPath);
-  if (check.tolerate?.length) args.push('--tolerate', check.tolerate.join(','));
-  return args.map(shellQuote).join(' ');
 }

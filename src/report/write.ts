@@ -31,6 +31,12 @@ const RENDERERS: Readonly<Record<ReporterName, (report: Report) => string>> = {
   html: renderHtml,
 };
 
+/** One report rendered in one format (what `writeReports` writes into its file). */
+export function renderReport(report: Report, format: ReporterName): string {
+  if (!Object.hasOwn(RENDERERS, format)) throw new Error(`unknown report format "${format}" (known: ${REPORTERS.join(', ')})`);
+  return RENDERERS[format](report);
+}
+
 export interface WriteOptions {
   outDir: string;
   reporters: readonly ReporterName[];

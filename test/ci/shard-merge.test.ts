@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { mergeReports } from '../../src/cli/merge-command.js';
-import { selectChecks } from '../../src/cli/run-common.js';
+import { selectChecks } from '../../src/run/common.js';
 import type { Report } from '../../src/report/schema.js';
 import { BACKEND_CHECKS } from '../../scenarios/backend/index.js';
 import { runBackend } from '../support/harness.js';

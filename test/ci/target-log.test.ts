@@ -1,6 +1,6 @@
 /** The target's log tail: whole lines, the last 40, redacted (H-01). */
 import { describe, expect, it } from 'vitest';
-import { LogTail, redactLogLine, registerTargetSecrets, TAIL_LINES } from '../../src/cli/targets.js';
+import { LogTail, redactLogLine, registerTargetSecrets, TAIL_LINES } from '../../src/targets/launch.js';
 import { Redactor } from '../../src/engine/redact.js';
 
 describe('LogTail', () => {

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PREFLIGHT_TIMEOUT_MS, preflightContainerEngine } from '../../src/cli/container.js';
+import { PREFLIGHT_TIMEOUT_MS, preflightContainerEngine } from '../../src/targets/container.js';
 import { CLI, ROOT, freePort, requireDist } from '../ci/helpers.js';
 
 let dir: string;

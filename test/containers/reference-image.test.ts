@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preflightContainerEngine } from '../../src/cli/container.js';
+import { preflightContainerEngine } from '../../src/targets/container.js';
 import { runBackend, removeDir } from '../support/harness.js';
 import { freePort, listening, ROOT } from '../ci/helpers.js';
 

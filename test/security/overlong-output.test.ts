@@ -8,7 +8,7 @@
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { answers } from '../../src/cli/targets.js';
+import { answers } from '../../src/targets/launch.js';
 import { Redactor } from '../../src/engine/redact.js';
 import { AdapterProtocolError, StdioAdapter } from '../../src/targets/adapters/index.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../src/targets/adapters/stdio.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsoleOutput } from '../../src/cli/console.js';
+import { ConsoleOutput } from '../../src/run/console.js';
 import { Redactor } from '../../src/engine/redact.js';
 import type { CheckResult, Report } from '../../src/report/schema.js';
 import { startFixture, type Fixture } from '../backend-robustness/fixtures/targets.js';

@@ -1,11 +1,14 @@
 /**
- * Runs the harness in-process the way the CLI does and returns its exit code and JSON report.
- * Used by the tests of backend mode (and, once it exists, SDK mode).
+ * Runs a backend run in-process (src/run/backend.ts, as the CLI and the library API do) with the
+ * CLI's defaults; returns its exit code, its report and the folder its JSON report was written to.
+ * Progress is not printed (quiet).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBackendCommand, type BackendOptions } from '../../src/cli/backend-command.js';
+import { Redactor } from '../../src/engine/redact.js';
+import { executeBackendRun, type BackendOptions } from '../../src/run/backend.js';
+import { ConsoleOutput } from '../../src/run/console.js';
 import { STRICT } from '../../src/model/policy.js';
 import type { Report } from '../../src/report/schema.js';
 
@@ -13,7 +16,7 @@ export type BackendRunOptions = Partial<BackendOptions>;
 
 export async function runBackend(options: BackendRunOptions = {}): Promise<{ code: number; report: Report; outDir: string }> {
   const outDir = options.out ?? (await mkdtemp(join(tmpdir(), 'ekso-run-')));
-  const code = await runBackendCommand({
+  const full: BackendOptions = {
     out: outDir,
     reporter: ['json'],
     policy: STRICT,
@@ -28,9 +31,11 @@ export async function runBackend(options: BackendRunOptions = {}): Promise<{ cod
     insecure: false,
     readyTimeout: 30,
     ...options,
-  });
-  const report = JSON.parse(await readFile(join(outDir, 'ekso-conformance.json'), 'utf8')) as Report;
-  return { code, report, outDir };
+  };
+  const redactor = new Redactor();
+  const output = new ConsoleOutput({ quiet: full.quiet, verbose: full.verbose, color: false, redactor });
+  const { report, exitCode } = await executeBackendRun(full, { output: () => output, writeReports: true, handleSignals: true, redactor });
+  return { code: exitCode, report, outDir };
 }
 
 export async function removeDir(dir: string): Promise<void> {

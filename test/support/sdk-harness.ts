@@ -1,12 +1,18 @@
 /**
- * Runs SDK mode in-process the way the CLI does (`runSdkCommand`) and returns its exit code, its
- * JSON report and what it printed. The harness's console lines (stderr) are captured rather than
- * shown, so that a test running dozens of harness runs stays readable.
+ * Runs an SDK run in-process (src/run/sdk.ts, as the CLI and the library API do) with the CLI's
+ * defaults; returns its exit code, its report and what it printed — its console goes to a stream
+ * of its own, so that a test running dozens of harness runs stays readable. A bad configuration is
+ * exit 2 with its line, as in the CLI.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runSdkCommand, type SdkOptions } from '../../src/cli/sdk-command.js';
+import { Redactor } from '../../src/engine/redact.js';
+import { oneLine, UsageError } from '../../src/run/common.js';
+import { ConsoleOutput } from '../../src/run/console.js';
+import { executeSdkRun, type SdkOptions } from '../../src/run/sdk.js';
+import { AdapterLoadError } from '../../src/targets/adapters/errors.js';
 import { STRICT } from '../../src/model/policy.js';
 import type { Report } from '../../src/report/schema.js';
 
@@ -25,32 +31,29 @@ export async function runSdk(options: SdkRunOptions = {}): Promise<SdkRun> {
   const { keepOut, ...rest } = options;
   const outDir = rest.out ?? (await mkdtemp(join(tmpdir(), 'ekso-sdk-run-')));
   const captured: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array, ...args: unknown[]) => {
-    captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    const callback = args.find((a): a is () => void => typeof a === 'function');
-    callback?.();
-    return true;
-  }) as typeof process.stderr.write;
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      captured.push(String(chunk));
+      done();
+    },
+  });
   const started = Date.now();
+  const full: SdkOptions = { out: outDir, reporter: ['json'], policy: STRICT, strict: false, quiet: true, verbose: false, color: false, timeout: 30, ...rest };
+  const redactor = new Redactor();
+  const output = new ConsoleOutput({ quiet: full.quiet, verbose: full.verbose, color: false, redactor, stream });
   let code: number;
+  let report: Report | undefined;
   try {
-    code = await runSdkCommand({
-      out: outDir,
-      reporter: ['json'],
-      policy: STRICT,
-      strict: false,
-      quiet: true,
-      verbose: false,
-      color: false,
-      timeout: 30,
-      ...rest,
-    });
-  } finally {
-    process.stderr.write = write;
+    const outcome = await executeSdkRun(full, { output: () => output, writeReports: true, handleSignals: true, redactor });
+    code = outcome.exitCode;
+    report = outcome.report;
+  } catch (error) {
+    if (!(error instanceof UsageError || error instanceof AdapterLoadError)) throw error;
+    output.line(`ekso-conformance: ${oneLine(error.message)}`);
+    code = 2;
   }
   const durationMs = Date.now() - started;
-  const report = JSON.parse(await readFile(join(outDir, 'ekso-conformance.json'), 'utf8')) as Report;
+  if (!report) throw new Error(`the SDK run ended with exit ${code} before any report: ${captured.join('').trim()}`);
   if (!keepOut && rest.out === undefined) await rm(outDir, { recursive: true, force: true });
   return { code, report, outDir, console: captured.join(''), durationMs };
 }

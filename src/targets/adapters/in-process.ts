@@ -73,16 +73,28 @@ export async function loadInProcessAdapter(modulePath: string, options: InProces
   if (!exported) throw new AdapterLoadError(`adapter module ${modulePath} does not export a createAdapter() function`);
   const createAdapter = exported['createAdapter'] as (options?: InProcessAdapterOptions) => unknown;
   const acceptsInjection = createAdapter.length >= 1 || exported['acceptsInjection'] === true || mod['acceptsInjection'] === true;
+  return adoptInProcessAdapter({ createAdapter, acceptsInjection }, modulePath, options);
+}
 
+/** An in-process adapter handed over as an object (the library API): what a module would export. */
+export interface InProcessAdapterModule {
+  createAdapter: (options?: InProcessAdapterOptions) => unknown;
+  /** See `LoadedInProcessAdapter.acceptsInjection`; default: `createAdapter.length >= 1`. */
+  acceptsInjection?: boolean;
+}
+
+/** Creates the adapter of a loaded module (or of an object given in-process) and wraps it. */
+export async function adoptInProcessAdapter(module: InProcessAdapterModule, label: string, options: InProcessAdapterOptions): Promise<LoadedInProcessAdapter> {
+  const acceptsInjection = module.acceptsInjection ?? module.createAdapter.length >= 1;
   let raw: unknown;
   try {
-    raw = await (acceptsInjection ? createAdapter(options) : createAdapter());
+    raw = await (acceptsInjection ? module.createAdapter(options) : module.createAdapter());
   } catch (error) {
-    throw new AdapterLoadError(`createAdapter() of ${modulePath} threw: ${firstLine(error)}`);
+    throw new AdapterLoadError(`createAdapter() of ${label} threw: ${firstLine(error)}`);
   }
-  if (!raw || typeof raw !== 'object') throw new AdapterLoadError(`createAdapter() of ${modulePath} returned ${raw === null ? 'null' : typeof raw}, not an adapter object`);
+  if (!raw || typeof raw !== 'object') throw new AdapterLoadError(`createAdapter() of ${label} returned ${raw === null ? 'null' : typeof raw}, not an adapter object`);
   const missing = REQUIRED_METHODS.filter((m) => typeof (raw as Record<string, unknown>)[m] !== 'function');
-  if (missing.length) throw new AdapterLoadError(`the adapter of ${modulePath} lacks ${missing.join(', ')}`);
+  if (missing.length) throw new AdapterLoadError(`the adapter of ${label} lacks ${missing.join(', ')}`);
 
   const faults: string[] = [];
   return { adapter: wrapInProcessAdapter(raw as SdkAdapter, faults), acceptsInjection, protocolFaults: () => [...faults] };

@@ -28,7 +28,7 @@ import {
   type SdkAdapter,
   type TokensRefreshedParams,
 } from '../../spec/adapter-protocol.js';
-import { loadInProcessAdapter } from '../adapters/in-process.js';
+import { adoptInProcessAdapter, loadInProcessAdapter, type InProcessAdapterModule } from '../adapters/in-process.js';
 import { AdapterTimeoutError } from '../adapters/errors.js';
 import { StdioAdapter } from '../adapters/stdio.js';
 import { HarnessClock, ModelServer, type IssuedTokens } from './model-server.js';
@@ -36,6 +36,8 @@ import { HarnessClock, ModelServer, type IssuedTokens } from './model-server.js'
 export type AdapterSource =
   | { kind: 'factory'; name: string; create: (options: InProcessAdapterOptions) => SdkAdapter }
   | { kind: 'module'; path: string }
+  /** An adapter object handed over in-process (the library API), validated like a module's. */
+  | { kind: 'object'; name: string; module: InProcessAdapterModule }
   | { kind: 'command'; command: string };
 
 /** `--adapter` is a module path when it names an existing .js/.mjs/.cjs/.ts file, else a command. */
@@ -181,6 +183,11 @@ export class SdkSession {
         adapter = source.create({ fetch, now });
         transport = 'scheduled';
         description = source.name;
+      } else if (source.kind === 'object') {
+        const adopted = await adoptInProcessAdapter(source.module, source.name, { fetch, now });
+        adapter = adopted.adapter;
+        transport = adopted.acceptsInjection ? 'scheduled' : 'http';
+        description = `in-process adapter ${source.name}`;
       } else if (source.kind === 'module') {
         const loaded = await loadInProcessAdapter(source.path, { fetch, now });
         adapter = loaded.adapter;

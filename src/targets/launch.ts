@@ -7,9 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fingerprint, type Redactor } from '../engine/redact.js';
 import { sleep } from '../engine/limits.js';
-import { killGroup } from '../targets/shell.js';
-import type { ConsoleOutput } from './console.js';
-import { TargetUnusableError, UsageError } from './run-common.js';
+import { killGroup } from './shell.js';
+import type { ConsoleOutput } from '../run/console.js';
+import { TargetUnusableError, UsageError } from '../run/common.js';
 
 export interface StartedTarget {
   baseUrl: string;

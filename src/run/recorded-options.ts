@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { parsePolicy } from '../model/policy.js';
-import { describeBound, withinBound, type BoundName } from './options.js';
+import { describeBound, withinBound, type BoundName } from '../cli/options.js';
 
 const bounded = (name: BoundName) => z.number().refine((n) => withinBound(name, n), { message: describeBound(name) });
 

@@ -1,5 +1,5 @@
 /**
- * What the `backend` and `sdk` commands share: check selection (`--check`, `--shard`), baselines,
+ * What backend and SDK runs share (the CLI's commands and the library API alike): check selection (`--check`, `--shard`), baselines,
  * Ctrl-C handling, the replay command line, and writing the reports whatever happened.
  */
 import { constants } from 'node:fs';
@@ -8,6 +8,7 @@ import type { CheckDefinition } from '../engine/check.js';
 import type { Policy } from '../model/policy.js';
 import type { Report } from '../report/schema.js';
 import { writeReports, type ReporterName } from '../report/write.js';
+import type { Redactor } from '../engine/redact.js';
 import type { ConsoleOutput } from './console.js';
 
 /** Bad usage or configuration: exit 2 with one line. */
@@ -93,9 +94,43 @@ export async function loadBaseline(file: string): Promise<string[]> {
     .filter(Boolean);
 }
 
-/** Ctrl-C / SIGTERM: the first stops the run (cleanup and reports still happen). */
-export function interruption(output: ConsoleOutput): { signal: AbortSignal; dispose(): void } {
+/**
+ * Where a run's progress goes, whether it writes its report files, and what stops it. The CLI
+ * prints to stderr, writes the reports and stops on Ctrl-C; the library API prints nothing and
+ * writes nothing unless asked, and stops on the caller's AbortSignal.
+ */
+export interface RunEnvironment {
+  /** The console output of the run, given the run's redactor (every line goes through it). */
+  output: (redactor: Redactor) => ConsoleOutput;
+  /** Write the reports named by `options.reporter` into `options.out`. */
+  writeReports: boolean;
+  /** Stops the run as Ctrl-C does: what was minted is revoked, the report is still assembled. */
+  signal?: AbortSignal;
+  /** SIGINT / SIGTERM stop the run (a second one ends the process): the CLI's behaviour. */
+  handleSignals: boolean;
+  /** A redactor the caller already registered secrets with (the run adds its own). */
+  redactor?: Redactor;
+}
+
+/** What a run ends with: its report (secrets redacted), the exit code it means, the files written. */
+export interface RunOutcome {
+  report: Report;
+  exitCode: number;
+  written: string[];
+}
+
+/**
+ * The run's stop signal: the caller's signal and, for the CLI, Ctrl-C / SIGTERM — the first stops
+ * the run (cleanup and reports still happen), a second ends the process.
+ */
+export function interruption(output: ConsoleOutput, env: Pick<RunEnvironment, 'signal' | 'handleSignals'> = { handleSignals: true }): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
+  const onCallerAbort = () => controller.abort();
+  if (env.signal?.aborted) controller.abort();
+  else env.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  if (!env.handleSignals) {
+    return { signal: controller.signal, dispose: () => env.signal?.removeEventListener('abort', onCallerAbort) };
+  }
   let count = 0;
   const onSignal = (name: NodeJS.Signals) => {
     count += 1;
@@ -111,6 +146,7 @@ export function interruption(output: ConsoleOutput): { signal: AbortSignal; disp
   return {
     signal: controller.signal,
     dispose() {
+      env.signal?.removeEventListener('abort', onCallerAbort);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     },

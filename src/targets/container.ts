@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import type { Redactor } from '../engine/redact.js';
 import { sleep } from '../engine/limits.js';
-import type { ConsoleOutput } from './console.js';
-import { TargetUnusableError } from './run-common.js';
-import { answers, LogTail, refuseIfAlreadyAnswering, type ServerTargetOptions, type StartedTarget } from './targets.js';
+import type { ConsoleOutput } from '../run/console.js';
+import { TargetUnusableError } from '../run/common.js';
+import { answers, LogTail, refuseIfAlreadyAnswering, type ServerTargetOptions, type StartedTarget } from './launch.js';
 
 export const PREFLIGHT_TIMEOUT_MS = 3000;
 
