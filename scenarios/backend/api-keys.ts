@@ -16,6 +16,7 @@ import type { BackendSession } from '../../src/targets/backend/session.js';
 import type { HttpResponse } from '../../src/targets/http.js';
 import { EksoErrorBody, KeyListing, parseWire } from '../../src/spec/wire.js';
 import { authOutcome, describe, expectPermissionDenied, hashForms, is2xx, mintedKey } from './support.js';
+import { formatDuration } from '../../src/engine/text.js';
 
 type Check = CheckDefinition<BackendSession>;
 
@@ -222,12 +223,6 @@ class AdvanceCommand implements fc.AsyncCommand<ApiKeyStoreModel, KeysReal> {
   }
 }
 
-export function formatDuration(ms: number): string {
-  if (ms >= DAY) return `${(ms / DAY).toFixed(1)} d`;
-  if (ms >= HOUR) return `${(ms / HOUR).toFixed(1)} h`;
-  if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)} min`;
-  return `${(ms / 1000).toFixed(1)} s`;
-}
 
 const unknownId = fc.uuid().map((u) => `00000000-${u.slice(9)}`);
 

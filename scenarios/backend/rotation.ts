@@ -14,7 +14,7 @@ import { bearer } from '../../src/targets/backend/driver.js';
 import type { BackendSession } from '../../src/targets/backend/session.js';
 import type { TokenPair } from '../../src/targets/backend/token-sources.js';
 import type { HttpResponse } from '../../src/targets/http.js';
-import { formatDuration } from './api-keys.js';
+import { formatDuration } from '../../src/engine/text.js';
 import { authOutcome, describe, expectOAuthError, isClientRefusal, oauthErrorCode, tokenPair } from './support.js';
 
 type Check = CheckDefinition<BackendSession>;

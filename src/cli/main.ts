@@ -8,6 +8,7 @@ import { REPORTERS, type ReporterName } from '../report/write.js';
 import { ConsoleOutput } from '../run/console.js';
 import * as parse from './options.js';
 import { oneLine, type CommonOptions } from '../run/common.js';
+import { TOOL_VERSION } from '../version.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream;
@@ -63,7 +64,7 @@ function common(raw: Record<string, unknown>, argv: string[]): CommonOptions {
 export function buildProgram(io: Io, run: (task: () => Promise<number>) => void, argv: string[]): Command {
   const program = new Command('ekso-conformance')
     .description('Spec-driven conformance checks of Ekso authentication: backends (the harness is the client) and SDKs (the harness is the server).')
-    .version('0.1.0', '--version')
+    .version(TOOL_VERSION, '--version')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),

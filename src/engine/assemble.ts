@@ -6,7 +6,8 @@ import type { CheckResult, Mode, Report } from '../report/schema.js';
 import type { CheckDefinition } from './check.js';
 import { computeRequirementVerdicts, exitCodeFor, staleBaselineEntries, summarize, unknownBaselineEntries } from './verdicts.js';
 
-export const TOOL_VERSION = '0.1.0';
+export { TOOL_VERSION } from '../version.js';
+import { TOOL_VERSION } from '../version.js';
 
 /** requirement id → ids of every check (selected or not) that covers it. */
 export function coverageOf(checks: readonly CheckDefinition<unknown>[]): Map<string, string[]> {

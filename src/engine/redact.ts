@@ -20,11 +20,9 @@
  * holds one secret. (The previous redactor scanned the text once per registered secret: a long
  * run spent most of its time there, issue 13.)
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './text.js';
 
-export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
-}
+export { sha256Hex };
 
 /** `ek_live_…(len=48, sha256:1a2b3c4d)`: a short prefix, the length, 8 hex digits of SHA-256. */
 export function fingerprint(secret: string): string {

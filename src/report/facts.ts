@@ -129,12 +129,7 @@ export function runDurationMs(report: Report): number {
   return report.checks.reduce((sum, c) => sum + c.durationMs, 0);
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
+export { formatDuration } from '../engine/text.js';
 
 /** Seed and path as one reproducible coordinate ("seed 123, path 56:2"). */
 export function seedAndPath(check: CheckResult): string {

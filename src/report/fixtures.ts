@@ -7,6 +7,7 @@
 import { computeRequirementVerdicts, exitCodeFor, summarize } from '../engine/verdicts.js';
 import { fingerprint } from '../engine/redact.js';
 import type { CheckResult, Report } from './schema.js';
+import { TOOL_VERSION } from '../version.js';
 
 const BASE_URL = 'http://127.0.0.1:7070';
 const SEED = 1_234_567;
@@ -153,7 +154,7 @@ export function sampleReport(overrides: Partial<Report> = {}): Report {
   const requirements = overrides.requirements ?? computeRequirementVerdicts({ mode, checks, coverage: coverageOf(checks) });
   const report: Report = {
     schemaVersion: 1,
-    tool: { name: 'ekso-conformance', version: '0.1.0' },
+    tool: { name: 'ekso-conformance', version: TOOL_VERSION },
     mode,
     target: { baseUrl: BASE_URL, description: 'embedded reference backend' },
     policy: 'strict',

@@ -4,6 +4,7 @@
  * links, HTML or headings.
  */
 import { cleanText } from './escape.js';
+import { oneLine as foldLine } from '../engine/text.js';
 
 /**
  * Inline prose from an untrusted source, on one line. Backslash-escapes (CommonMark allows it for
@@ -82,8 +83,9 @@ export function mdFence(content: string, info = ''): string {
   return `${fence}${info}\n${text}${text.endsWith('\n') ? '' : '\n'}${fence}`;
 }
 
+/** Cleaned of control characters, on one line. */
 function oneLine(value: string): string {
-  return cleanText(value).replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  return foldLine(cleanText(value));
 }
 
 function longestRun(text: string, char: string): number {

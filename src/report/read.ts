@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Report } from './schema.js';
 import { describeIssues, ReportValidationError, validateReport } from './validate.js';
+import { oneLine } from '../engine/text.js';
 
 export class ReportReadError extends Error {
   override readonly name = 'ReportReadError';
@@ -54,6 +55,3 @@ function fileProblem(error: unknown): string {
   }
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}

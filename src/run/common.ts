@@ -182,7 +182,4 @@ export async function prepareOutDir(dir: string): Promise<void> {
   }
 }
 
-/** Folds a message onto one line (console diagnostics are one line each). */
-export function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
+export { oneLine } from '../engine/text.js';

@@ -4,10 +4,9 @@
  * log tail (redacted) goes into the report when a check fails or the target dies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { fingerprint, type Redactor } from '../engine/redact.js';
 import { sleep } from '../engine/limits.js';
-import { killGroup } from './shell.js';
+import { groupAlive, killGroup } from './process-group.js';
 import type { ConsoleOutput } from '../run/console.js';
 import { TargetUnusableError, UsageError } from '../run/common.js';
 
@@ -233,36 +232,3 @@ async function startProcess(options: ServerTargetOptions, redactor: Redactor, ou
   };
 }
 
-/**
- * Whether any live process is left in the group. On Linux, zombies do not count: an orphaned
- * grandchild that has exited stays a zombie until init reaps it, which some inits do only every
- * few seconds, and `kill(-pgid, 0)` would count it as alive until then.
- */
-function groupAlive(pgid: number | undefined): boolean {
-  if (!pgid) return false;
-  if (process.platform === 'linux') {
-    try {
-      for (const entry of readdirSync('/proc')) {
-        if (!/^\d+$/.test(entry)) continue;
-        let stat: string;
-        try {
-          stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        } catch {
-          continue; // gone meanwhile
-        }
-        // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses.
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
-      }
-      return false;
-    } catch {
-      // no /proc: ask the kernel below
-    }
-  }
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -1,5 +1,6 @@
 /** Runs a user-supplied shell command (token source, device approver) with a time limit. */
 import { spawn } from 'node:child_process';
+import { killGroup } from './process-group.js';
 
 export interface ShellResult {
   code: number | null;
@@ -83,18 +84,6 @@ export function runShell(command: string, env: Record<string, string>, timeoutMs
   });
 }
 
-export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
-  if (!pid) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  }
-}
 
 export function lastLines(text: string, count = 5): string {
   return text.trim().split(/\r?\n/).slice(-count).join(' | ');

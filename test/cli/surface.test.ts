@@ -2,9 +2,12 @@
  * The CLI surface of CONTRACT §1: every command has --help (exit 0); `list` names every
  * requirement of the catalog; `list --json` is machine-readable and complete.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TOOL_VERSION } from '../../src/version.js';
 import { REQUIREMENTS } from '../../src/spec/requirements.js';
-import { hasStackTrace, runCli } from '../support/cli.js';
+import { hasStackTrace, ROOT, runCli } from '../support/cli.js';
 import { readRequirementsMd } from '../support/requirements-md.js';
 
 const md = readRequirementsMd();
@@ -33,10 +36,12 @@ describe.concurrent('--help', () => {
     if (name === 'backend' || name === 'sdk') for (const option of common) expect(result.stdout, `${name} --help names ${option}`).toContain(option);
   });
 
-  it('--version prints the version and exits 0', async () => {
+  it('--version prints the version of package.json (the one the reports name) and exits 0', async () => {
     const result = await runCli(['--version']);
     expect(result.code).toBe(0);
-    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(result.stdout.trim()).toBe(pkg.version);
+    expect(TOOL_VERSION).toBe(pkg.version);
   });
 });
 

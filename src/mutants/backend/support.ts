@@ -3,20 +3,14 @@
  * repeated here), a sleep for the racy variants, and builders that turn a subclass or a store
  * into a registry entry.
  */
-import { createHash } from 'node:crypto';
 import { ReferenceBackend, type BackendStore, type ReferenceBackendOptions } from '../../reference/backend/index.js';
 import type { BackendMutant } from '../registry.js';
 
 /** The reference's refresh-token format (`ekso_rt_` + 256 bits, base64url). */
 export const REFRESH_RE = /^ekso_rt_[A-Za-z0-9_-]{43}$/;
 
-export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sha256Hex } from '../../engine/text.js';
+export { sleep } from '../../engine/limits.js';
 
 export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();

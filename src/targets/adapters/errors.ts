@@ -45,8 +45,9 @@ export class AdapterLoadError extends Error {
   }
 }
 
-/** Collapses whitespace runs (including newlines) and caps the length: diagnoses are one line. */
+import { oneLine as foldLine } from '../../engine/text.js';
+
+/** Diagnoses of adapters are one line of at most 300 characters. */
 export function oneLine(text: string, max = 300): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  return foldLine(text, max);
 }

@@ -17,7 +17,6 @@
  * - a JSON-RPC error answer → `AdapterRpcError` with the adapter's code.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { BoundedLines } from './lines.js';
 import {
   AdapterRpcError,
@@ -37,6 +36,8 @@ import {
 } from '../../spec/adapter-protocol.js';
 import { AdapterCrashedError, AdapterLoadError, AdapterProtocolError, AdapterTimeoutError, oneLine } from './errors.js';
 import { describeIssues, validateResult } from './validate.js';
+import { sleep } from '../../engine/limits.js';
+import { groupAlive, signalGroup } from '../process-group.js';
 
 export interface StdioAdapterOptions {
   cwd?: string;
@@ -89,46 +90,6 @@ function installExitHook(): void {
   });
 }
 
-function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch (error) {
-    // ESRCH: the group is gone. EPERM: it exists but is not ours to signal (treated as alive).
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Whether any process of the group is still running. `kill(-pgid, 0)` alone also counts zombies:
- * once the shell and the adapter have died their zombies may linger (a container's PID 1 often
- * does not reap orphans), and waiting for them would always cost the full grace period. On Linux
- * the group is therefore read from /proc, ignoring zombies; elsewhere the signal probe decides.
- */
-function groupAlive(pgid: number): boolean {
-  if (!signalGroup(pgid, 0)) return false;
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return true;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    // "pid (comm) state ppid pgrp …": comm may contain spaces and parentheses, so split after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
-  }
-  return false;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class StdioAdapter implements SdkAdapter {
   private readonly pending = new Map<number, Pending>();
