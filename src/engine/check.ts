@@ -8,7 +8,9 @@ import type fc from 'fast-check';
 import type { RequirementId } from '../spec/requirements.js';
 import type { ExchangeSink, LazyExchange, RecordedExchange } from './transcript.js';
 
-export type Mode = 'backend' | 'sdk';
+/** Which side a run tests (one type for the concept: the report's). */
+export type { Mode } from '../report/schema.js';
+import type { Mode } from '../report/schema.js';
 
 export interface CheckDefinition<Env> {
   /** Stable, dotted, lower-case: `rt.rotation.model`. */

@@ -120,3 +120,14 @@ export function goOn(assertion: () => unknown): void {
     else throw error;
   }
 }
+
+/**
+ * Why an execution stopped without a verdict on the target: a check that cannot run here
+ * (`skip`, with what would enable it) or one that could not decide (`inconclusive`, with what went
+ * wrong). What the runner makes of Skip and Inconclusive, and of the errors each kind of target
+ * throws (transport failures, adapter errors).
+ */
+export interface StopReason {
+  kind: 'skip' | 'inconclusive';
+  message: string;
+}

@@ -25,7 +25,7 @@ import type { CheckResult, Finding } from '../report/schema.js';
 import { requirement } from '../spec/requirements.js';
 import type { CheckContext, CheckDefinition, CheckProperty, Execution } from './check.js';
 import { checkConcurrently, type RunSlots } from './concurrent-runs.js';
-import { Ambiguous, Inconclusive, Skip, Violation, withKnownViolations } from './outcomes.js';
+import { Ambiguous, Inconclusive, Skip, Violation, withKnownViolations, type StopReason } from './outcomes.js';
 import { materialize, type ExchangeSink, type LazyExchange, type RecordedExchange } from './transcript.js';
 
 export interface RunnerOptions {
@@ -41,7 +41,7 @@ export interface RunnerOptions {
   /** Points the transport's recorder at the current execution. */
   setSink: (sink: ExchangeSink) => void;
   /** Maps an exception the harness does not know to a diagnosis (e.g. adapter/transport errors). */
-  classifyError?: (error: unknown) => { kind: 'inconclusive' | 'skip'; message: string } | null;
+  classifyError?: (error: unknown) => StopReason | null;
   /** A command line replaying one check's counterexample. */
   replayCommand?: (check: ReplayCoordinates) => string;
   /** One line per finished check (stderr progress). */
@@ -112,7 +112,7 @@ export class CheckRun<Env> implements CheckContext {
   /** Executions that could only stop at a known violation: set aside, no verdict either way. */
   setAside = 0;
   /** Set when a run ends in Skip or Inconclusive: later runs return at once. */
-  stopped: { kind: 'skip' | 'inconclusive'; message: string } | undefined;
+  stopped: StopReason | undefined;
   private readonly controller = new AbortController();
 
   constructor(
@@ -230,7 +230,7 @@ export class CheckRun<Env> implements CheckContext {
     };
   }
 
-  private classify(error: unknown): { kind: 'skip' | 'inconclusive'; message: string } | null {
+  private classify(error: unknown): StopReason | null {
     if (error instanceof Violation) return null;
     if (error instanceof Skip) return { kind: 'skip', message: error.reason };
     if (error instanceof Inconclusive) return { kind: 'inconclusive', message: error.diagnosis };

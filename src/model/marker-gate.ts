@@ -4,7 +4,8 @@
  * a web authorization-code token `Web` — never on anything else the request says, and it survives
  * rotation. Pure.
  */
-export type ClientMarker = 'Web' | 'Cli' | 'Sdk';
+export type { ClientMarker } from '../spec/wire.js';
+import type { ClientMarker } from '../spec/wire.js';
 
 /** CM-01 … CM-03: a system (core) field's metadata may be changed by `Web` callers only. */
 export function mayUpdateSystemFieldMetadata(marker: ClientMarker): boolean {

@@ -10,9 +10,11 @@
  * model no longer predicts its refresh outcomes (only shapes and status classes are judged), as
  * a Porcupine-style nondeterministic model would after an `:info` operation.
  */
+import type { FamilyMarker } from '../spec/wire.js';
 import type { Policy } from './policy.js';
 
-export type Marker = 'Cli' | 'Web';
+/** A family's marker (one type for the concept: src/spec/wire.ts). */
+export type Marker = FamilyMarker;
 export type RefreshOutcome = 'rotated' | 'rejected';
 export type AccessOutcome = 'accepted' | 'rejected';
 

@@ -10,7 +10,7 @@
 import { CleanupLedger } from '../engine/ledger.js';
 import { Redactor } from '../engine/redact.js';
 import { randomSeed, runChecks, type ReplayCoordinates } from '../engine/runner.js';
-import { Inconclusive, Skip, Violation } from '../engine/outcomes.js';
+import { Inconclusive, Skip, Violation, type StopReason } from '../engine/outcomes.js';
 import { assembleReport, coverageOf } from '../engine/assemble.js';
 import { policyName } from '../model/policy.js';
 import type { CheckResult, Report } from '../report/schema.js';
@@ -287,7 +287,7 @@ async function refusePlainHttp(options: BackendOptions): Promise<void> {
   }
 }
 
-function classifyBackendError(error: unknown): { kind: 'inconclusive' | 'skip'; message: string } | null {
+function classifyBackendError(error: unknown): StopReason | null {
   if (error instanceof TransportError) return { kind: 'inconclusive', message: `transport: ${error.message}` };
   if (error instanceof ForeignHostError) return { kind: 'inconclusive', message: error.message };
   if (error instanceof Inconclusive) return { kind: 'inconclusive', message: error.diagnosis };

@@ -20,7 +20,7 @@ import { adapterSourceOf, SdkSession, type AdapterSource } from '../targets/sdk/
 import { SDK_CHECKS } from '../../scenarios/sdk/index.js';
 import { registerCommandSecrets } from '../targets/launch.js';
 import { loadBaseline, oneLine, prepareOutDir, selectChecks, shellQuote, UsageError, writeAll, interruption, type CommonOptions, type RunEnvironment, type RunOutcome } from './common.js';
-import { Violation } from '../engine/outcomes.js';
+import { Violation, type StopReason } from '../engine/outcomes.js';
 
 export interface SdkOptions extends CommonOptions {
   adapter?: string;
@@ -197,7 +197,7 @@ function sourceOf(options: SdkOptions): AdapterSource {
   return { kind: 'factory', name: 'reference TypeScript SDK (in-process)', create: (o) => createAdapter(o) };
 }
 
-function classifyAdapterError(error: unknown): { kind: 'inconclusive' | 'skip'; message: string } | null {
+function classifyAdapterError(error: unknown): StopReason | null {
   if (error instanceof AdapterRpcError) {
     if (error.code === RPC_ERRORS.methodNotFound) return { kind: 'skip', message: `the adapter does not implement what this check needs: ${error.message}` };
     return { kind: 'inconclusive', message: `adapter error ${error.code}: ${error.message}` };

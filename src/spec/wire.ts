@@ -6,6 +6,11 @@
  */
 import { z } from 'zod';
 
+/** The client marker stamped on every session (CM-*): a family of OAuth tokens is `Cli` or `Web`; an API key is `Sdk`. */
+export type ClientMarker = 'Web' | 'Cli' | 'Sdk';
+/** The marker of an OAuth token family. */
+export type FamilyMarker = Exclude<ClientMarker, 'Sdk'>;
+
 const nonEmpty = z.string().min(1);
 
 /** POST /api/admin/api-key response (AK-01). */

@@ -6,6 +6,7 @@
 import { DiscoveryMetadata, parseWire } from '../../spec/wire.js';
 import type { HttpClient, HttpResponse } from '../http.js';
 import { DEFAULT_PROFILE, type Profile } from './profile.js';
+import type { FamilyMarker } from '../../spec/wire.js';
 
 export type Credential =
   | { kind: 'none' }
@@ -17,7 +18,8 @@ export type Credential =
 export const NO_CREDENTIAL: Credential = { kind: 'none' };
 export const bearer = (token: string): Credential => ({ kind: 'bearer', token });
 
-export type Marker = 'Cli' | 'Web';
+/** A family's marker (one type for the concept: src/spec/wire.ts). */
+export type Marker = FamilyMarker;
 export type UserRole = 'admin' | 'user';
 
 export interface Endpoints {
