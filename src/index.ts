@@ -164,7 +164,7 @@ export async function runSdkConformance(options: SdkConformanceOptions = {}): Pr
   const inProcess =
     adapter === undefined || typeof adapter === 'string'
       ? undefined
-      : { name: options.adapterName ?? 'in-process adapter', module: typeof adapter === 'function' ? { createAdapter: adapter as InProcessAdapterModule['createAdapter'], acceptsInjection: true } : adapter };
+      : { name: options.adapterName ?? 'createAdapter()', module: typeof adapter === 'function' ? { createAdapter: adapter as InProcessAdapterModule['createAdapter'], acceptsInjection: true } : adapter };
   const sdk: SdkOptions = {
     ...common,
     ...defined({ adapter: typeof adapter === 'string' ? adapter : undefined, mutant: options.mutant }),

@@ -112,7 +112,13 @@ const baseUrls: Check = {
     }),
 };
 
-/** Runs one call of a tenant-only client with nock intercepting https://{tenant}.ekso.app. */
+/**
+ * Runs one call of a tenant-only client with nock intercepting https://{tenant}.ekso.app: an SDK
+ * that uses the global `fetch` or `node:http` and its built-in default URL is observed on the wire
+ * with no DNS and no network. The intercepted request is answered by the model server (forwarded
+ * to it over loopback with its method, path and headers), so the SDK gets a real answer and the
+ * server sees the credential it carried. Returns the host the request was sent to.
+ */
 async function interceptedCall(session: SdkSession, tenant: string, key: string): Promise<string | undefined> {
   const nock = (await import('nock')).default;
   if (!nock.isActive()) nock.activate();
@@ -121,9 +127,14 @@ async function interceptedCall(session: SdkSession, tenant: string, key: string)
   let host: string | undefined;
   nock(`https://${tenant}.ekso.app`)
     .get(/.*/)
-    .reply(function reply() {
+    .reply(function reply(uri, _body, callback) {
       host = `${tenant}.ekso.app`;
-      return [200, { ok: true }];
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(this.req.headers)) if (typeof value === 'string' && name !== 'host') headers[name] = value;
+      fetch(new URL(uri, session.server.baseUrl), { method: 'GET', headers }).then(
+        async (answer) => callback(null, [answer.status, await answer.text(), { 'content-type': answer.headers.get('content-type') ?? 'application/json' }]),
+        (error: unknown) => callback(error as Error, [502, '']),
+      );
     });
   try {
     const plain = await session.createClient({ tenant, auth: { type: 'apiKey', key } });
