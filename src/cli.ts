@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `ekso-conformance` executable: everything lives in src/cli/main.ts.
+// The `ekso-conformance` executable (dist/cli.js loads it): everything lives in src/cli/main.ts.
 
 function fail(error: unknown): void {
   // Last resort: a bug of the harness itself. One line, never a stack trace (set DEBUG for it).
@@ -13,7 +13,7 @@ function fail(error: unknown): void {
 }
 
 try {
-  const { main } = await import('./src/cli/main.js');
+  const { main } = await import('./cli/main.js');
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   fail(error);
