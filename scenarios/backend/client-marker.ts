@@ -16,6 +16,7 @@ import type { BackendSession } from '../../src/targets/backend/session.js';
 import type { HttpResponse } from '../../src/targets/http.js';
 import { FieldCollection, parseWire, type Field } from '../../src/spec/wire.js';
 import { describe, expectPermissionDenied, is2xx, tokenPair } from './support.js';
+import type { RequirementId } from '../../src/spec/requirements.js';
 
 type Check = CheckDefinition<BackendSession>;
 
@@ -119,7 +120,7 @@ function gatedUpdate(session: BackendSession, caller: MarkedCaller, field: Field
   });
 }
 
-function judgeGate(session: BackendSession, caller: { marker: ClientMarker }, response: HttpResponse, requirement: string, what: string): void {
+function judgeGate(session: BackendSession, caller: { marker: ClientMarker }, response: HttpResponse, requirement: RequirementId, what: string): void {
   if (mayUpdateSystemFieldMetadata(caller.marker)) {
     if (!is2xx(response)) throw new Violation(requirement, '2xx (Web may update a system field)', describe(session, response), `${what} by a Web caller was refused`);
   } else {
@@ -369,7 +370,7 @@ const gateModel: Check = {
   requirements: ['CM-01', 'CM-02', 'CM-03', 'CM-04', 'CM-05', 'CM-07'],
   requirementsFor: (s) => {
     const m = available(s);
-    return [
+    return <RequirementId[]>[
       ...(m.includes('Sdk') ? ['CM-01'] : []),
       ...(m.includes('Cli') ? ['CM-02'] : []),
       ...(m.includes('Web') ? ['CM-03'] : []),

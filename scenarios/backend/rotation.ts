@@ -16,6 +16,7 @@ import type { TokenPair } from '../../src/targets/backend/token-sources.js';
 import type { HttpResponse } from '../../src/targets/http.js';
 import { formatDuration } from '../../src/engine/text.js';
 import { authOutcome, describe, expectOAuthError, isClientRefusal, oauthErrorCode, tokenPair } from './support.js';
+import type { RequirementId } from '../../src/spec/requirements.js';
 
 type Check = CheckDefinition<BackendSession>;
 
@@ -44,7 +45,7 @@ function needsClient(session: BackendSession): string | null {
  * The refresh outcome of an answer: 200 + tokens, or a refusal in a form RFC 6749 §5.2 allows
  * (400 with an OAuth error; 401 with `invalid_client`); anything else violates.
  */
-function refreshOutcome(session: BackendSession, response: HttpResponse, requirement: string, expected: string): RefreshOutcome {
+function refreshOutcome(session: BackendSession, response: HttpResponse, requirement: RequirementId, expected: string): RefreshOutcome {
   if (response.status === 200) return 'rotated';
   if (response.status === 400 && oauthErrorCode(response)) return 'rejected';
   if (response.status === 401 && oauthErrorCode(response) === 'invalid_client') return 'rejected';
@@ -271,7 +272,7 @@ const rotationModel: Check = {
     // commands that would only run into it again, so that the rest is still explored (a foreign
     // client refreshing, RT-08, must not keep RT-01/RT-03/… unexplored).
     const known = ctx.known;
-    const replays = !['RT-03', 'RT-04', 'RT-05'].some((id) => known.has(id));
+    const replays = !(['RT-03', 'RT-04', 'RT-05'] as const).some((id) => known.has(id));
     const commands: fc.Arbitrary<fc.AsyncCommand<TokenFamiliesModel, FamiliesReal>>[] = [
       fc.constantFrom(...kinds).map((m) => new NewFamilyCommand(m)),
       fc

@@ -9,6 +9,7 @@ import type { HttpResponse } from '../../src/targets/http.js';
 import type { BackendSession } from '../../src/targets/backend/session.js';
 import { CLIENT_REFUSALS, type TokenPair } from '../../src/targets/backend/token-sources.js';
 import { EksoErrorBody, MintResponse, OAuthError, TokenResponse, UsableTokens, parseWire } from '../../src/spec/wire.js';
+import type { RequirementId } from '../../src/spec/requirements.js';
 
 /** A one-line, redacted description of a response for expected/actual. */
 export function describe(session: BackendSession, response: HttpResponse): string {
@@ -24,7 +25,7 @@ export const is2xx = (r: HttpResponse) => r.status >= 200 && r.status < 300;
 export function authOutcome(
   session: BackendSession,
   response: HttpResponse,
-  requirement: string,
+  requirement: RequirementId,
   what: string,
 ): 'accepted' | 'rejected' {
   if (is2xx(response)) return 'accepted';
@@ -36,7 +37,7 @@ export function expectStatus(
   session: BackendSession,
   response: HttpResponse,
   allowed: (status: number) => boolean,
-  requirement: string,
+  requirement: RequirementId,
   summary: string,
   expected: string,
 ): void {
@@ -70,7 +71,7 @@ export interface IssuedTokens {
  * (say `token_type` missing) is recorded, and — once known — the check goes on with the tokens the
  * target returned, so that a shape failure never leaves the behavioural requirements unexplored.
  */
-export function tokenPair(session: BackendSession, response: HttpResponse, requirement = 'RT-01', shape = requirement === 'DF-02' ? 'DF-02' : 'RT-01'): IssuedTokens {
+export function tokenPair(session: BackendSession, response: HttpResponse, requirement: RequirementId = 'RT-01', shape: RequirementId = requirement === 'DF-02' ? 'DF-02' : 'RT-01'): IssuedTokens {
   const expected = '200 {access_token, token_type: Bearer, expires_in > 0, refresh_token}';
   if (response.status !== 200) throw new Violation(requirement, expected, describe(session, response), 'the token endpoint did not answer with a token pair');
   const parsed = parseWire(TokenResponse, response.json);
@@ -104,7 +105,7 @@ export function expectOAuthError(
   session: BackendSession,
   response: HttpResponse,
   codes: readonly string[],
-  requirement: string,
+  requirement: RequirementId,
   summary: string,
 ): string {
   const code = oauthErrorCode(response);
@@ -120,7 +121,7 @@ export function eksoErrorKind(response: HttpResponse): string | null {
 }
 
 /** A refusal by the marker / permission gate: 403 with an Ekso `Permission` body. */
-export function expectPermissionDenied(session: BackendSession, response: HttpResponse, requirement: string, summary: string): void {
+export function expectPermissionDenied(session: BackendSession, response: HttpResponse, requirement: RequirementId, summary: string): void {
   const kind = eksoErrorKind(response);
   if (response.status !== 403 || kind !== 'Permission') {
     throw new Violation(requirement, '403 {"kind": "Permission", …}', describe(session, response), summary);

@@ -9,6 +9,7 @@ import { property } from '../../src/engine/properties.js';
 import type { CallOutcome } from '../../src/spec/adapter-protocol.js';
 import type { RecordedRequest } from '../../src/targets/sdk/model-server.js';
 import type { CallResult, RecordedEvent, SdkSession } from '../../src/targets/sdk/session.js';
+import type { RequirementId } from '../../src/spec/requirements.js';
 
 /**
  * A property over SDK runs: `body` gets the value and the run's own session — in real time a view
@@ -65,7 +66,7 @@ export function describeRequest(session: SdkSession, r: RecordedRequest): string
   return session.redactor.text(`#${r.seq} ${r.method} ${r.path} (${credential})${r.status !== undefined ? ` → ${r.status}` : ''}${r.fault ? ` [fault ${r.fault}]` : ''}`);
 }
 
-export function expectResponse(session: SdkSession, result: CallResult, requirement: string, summary: string): void {
+export function expectResponse(session: SdkSession, result: CallResult, requirement: RequirementId, summary: string): void {
   if (result.outcome.outcome !== 'response' || result.outcome.status < 200 || result.outcome.status >= 300) {
     throw new Violation(requirement, 'a 2xx response', describeOutcome(session, result.outcome), summary);
   }
@@ -100,7 +101,7 @@ export async function single(session: SdkSession, scheduler: fc.Scheduler | unde
 }
 
 /** SDK-07: the SDK never presents a superseded refresh token. */
-export function assertNoReplay(session: SdkSession, requests: readonly RecordedRequest[], requirement = 'SDK-07'): void {
+export function assertNoReplay(session: SdkSession, requests: readonly RecordedRequest[], requirement: RequirementId = 'SDK-07'): void {
   const replay = requests.find((r) => r.kind === 'token' && r.superseded);
   if (replay) {
     throw new Violation(requirement, 'only the newest refresh token presented', `${describeRequest(session, replay)}: a superseded refresh token`, 'the SDK presented a refresh token that had already been rotated');

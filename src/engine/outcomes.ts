@@ -77,13 +77,13 @@ export function expectThat(ok: boolean, requirement: RequirementId, summary: str
  * be judged on single flight).
  */
 interface ExecutionScope {
-  readonly known: ReadonlySet<string>;
+  readonly known: ReadonlySet<RequirementId>;
 }
 
 const scope = new AsyncLocalStorage<ExecutionScope>();
 
 /** Runs one execution of a property with the requirements whose violation is already established. */
-export function withKnownViolations<T>(known: ReadonlySet<string>, body: () => Promise<T>): Promise<T> {
+export function withKnownViolations<T>(known: ReadonlySet<RequirementId>, body: () => Promise<T>): Promise<T> {
   return scope.run({ known }, body);
 }
 

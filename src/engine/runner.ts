@@ -27,6 +27,7 @@ import type { CheckContext, CheckDefinition, CheckProperty, Execution } from './
 import { checkConcurrently, type RunSlots } from './concurrent-runs.js';
 import { Ambiguous, Inconclusive, Skip, Violation, withKnownViolations, type StopReason } from './outcomes.js';
 import { materialize, type ExchangeSink, type LazyExchange, type RecordedExchange } from './transcript.js';
+import { isRequirementId, type RequirementId } from '../spec/requirements.js';
 
 export interface RunnerOptions {
   baseSeed: number;
@@ -119,7 +120,7 @@ export class CheckRun<Env> implements CheckContext {
     readonly check: CheckDefinition<Env>,
     private readonly options: RunnerOptions,
     readonly seed: number,
-    readonly known: ReadonlySet<string>,
+    readonly known: ReadonlySet<RequirementId>,
     private readonly limits: Map<string, string>,
   ) {
     this.checkId = check.id;
@@ -163,14 +164,14 @@ export class CheckRun<Env> implements CheckContext {
     this.options.debug?.(`[${this.checkId}] ${message}`);
   }
 
-  limit(requirement: string, text: string): void {
+  limit(requirement: RequirementId, text: string): void {
     if (!this.limits.has(requirement)) this.limits.set(requirement, text);
   }
 
   /** Requirements some execution of this round judged (for checks credited only with those). */
-  readonly exercisedIds = new Set<string>();
+  readonly exercisedIds = new Set<RequirementId>();
 
-  exercised(requirement: string): void {
+  exercised(requirement: RequirementId): void {
     this.exercisedIds.add(requirement);
   }
 
@@ -246,18 +247,18 @@ export class CheckRun<Env> implements CheckContext {
 }
 
 /** The requirements a violation breaks that were not known before it (all of them if none). */
-function newlyViolated(violation: Violation, known: ReadonlySet<string>): string[] {
+function newlyViolated(violation: Violation, known: ReadonlySet<RequirementId>): RequirementId[] {
   const fresh = violation.requirements.filter((id) => !known.has(id));
   return fresh.length ? fresh : violation.requirements;
 }
 
 /** How one round ended. */
 type Round =
-  | { kind: 'passed'; runs: number; executions: number; setAside: number; exercised: ReadonlySet<string> }
+  | { kind: 'passed'; runs: number; executions: number; setAside: number; exercised: ReadonlySet<RequirementId> }
   | { kind: 'failed'; runs: number; finding: Finding }
   | { kind: 'stopped'; status: 'skipped' | 'inconclusive'; runs: number; message: string; steps?: string[]; transcript?: RecordedExchange[]; path?: string };
 
-async function runRound<Env>(check: CheckDefinition<Env>, env: Env, options: RunnerOptions, seed: number, known: ReadonlySet<string>, limits: Map<string, string>): Promise<Round> {
+async function runRound<Env>(check: CheckDefinition<Env>, env: Env, options: RunnerOptions, seed: number, known: ReadonlySet<RequirementId>, limits: Map<string, string>): Promise<Round> {
   const run = new CheckRun(check, options, seed, known, limits);
   const started = Date.now();
   let built: CheckProperty;
@@ -358,7 +359,7 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
   // A check's own hooks may throw (a bug, or a target answer nobody foresaw): that ends this
   // check as inconclusive, never the whole run (H-05).
   let setupError: string | undefined;
-  let active: readonly string[] = check.requirements;
+  let active: readonly RequirementId[] = check.requirements;
   let skipReason: string | null = null;
   const limits = new Map<string, string>();
   try {
@@ -372,7 +373,7 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
     id: check.id,
     title: check.title,
     group: groupOf(check.requirements[0]),
-    requirements: [...active],
+    requirements: [...active] as string[],
     seed,
   };
   const finish = (result: Omit<CheckResult, keyof typeof base | 'durationMs'>): CheckResult => ({
@@ -388,10 +389,10 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
     return finish({ status: 'inconclusive', runs: 0, message: options.signal?.aborted ? 'not run: interrupted' : 'not run: --max-time reached' });
   }
 
-  const known = new Set<string>(replay?.tolerate ?? []);
+  const known = new Set<RequirementId>((replay?.tolerate ?? []).filter(isRequirementId));
   const findings: Finding[] = [];
   let runs = 0;
-  let established: string[] = [];
+  let established: RequirementId[] = [];
   let notEstablished: string | undefined;
   /** Exploring past the violations found was skipped: this configuration cannot look further. */
   let exploreSkipped = false;
@@ -426,7 +427,7 @@ export async function runCheck<Env>(check: CheckDefinition<Env>, env: Env, optio
       break;
     }
     findings.push(outcome.finding);
-    for (const id of outcome.finding.requirements) known.add(id);
+    for (const id of outcome.finding.requirements) if (isRequirementId(id)) known.add(id);
     const open = active.filter((id) => !known.has(id));
     if (!open.length) break;
     if (round >= maxRounds) {

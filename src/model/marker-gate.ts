@@ -6,6 +6,7 @@
  */
 export type { ClientMarker } from '../spec/wire.js';
 import type { ClientMarker } from '../spec/wire.js';
+import type { RequirementId } from '../spec/requirements.js';
 
 /** CM-01 … CM-03: a system (core) field's metadata may be changed by `Web` callers only. */
 export function mayUpdateSystemFieldMetadata(marker: ClientMarker): boolean {
@@ -46,7 +47,7 @@ export class MarkerGateModel {
    * The requirement that a wrong gate decision for this caller violates: CM-07 when the request
    * claimed another marker, CM-04 when the caller's token came from a rotation, else CM-01..03.
    */
-  requirementFor(caller: Caller, spoofed: boolean): string {
+  requirementFor(caller: Caller, spoofed: boolean): RequirementId {
     if (spoofed) return 'CM-07';
     if (caller.generation > 0 && caller.marker !== 'Sdk') return 'CM-04';
     return gateRequirement(caller.marker);

@@ -12,6 +12,7 @@
  */
 import type { FamilyMarker } from '../spec/wire.js';
 import type { Policy } from './policy.js';
+import type { RequirementId } from '../spec/requirements.js';
 
 /** A family's marker (one type for the concept: src/spec/wire.ts). */
 export type Marker = FamilyMarker;
@@ -61,7 +62,7 @@ export interface FamilyState {
 export interface RefreshPrediction {
   readonly allowed: readonly RefreshOutcome[];
   /** The requirement a disallowed outcome violates. */
-  readonly requirement: string;
+  readonly requirement: RequirementId;
   /** Why the model expects this (for the failure message). */
   readonly because: string;
   /** What kind of presentation this is. */
@@ -75,7 +76,7 @@ export interface RefreshPrediction {
 
 export interface AccessPrediction {
   readonly allowed: readonly AccessOutcome[];
-  readonly requirement: string;
+  readonly requirement: RequirementId;
   readonly because: string;
 }
 
@@ -138,7 +139,7 @@ export class TokenFamiliesModel {
    * and right after a foreign presentation or a family's death, so that only one of these can
    * have happened since the last rotation.)
    */
-  private explainCurrentRefused(family: FamilyState): { requirement: string; because: string; or?: string } {
+  private explainCurrentRefused(family: FamilyState): { requirement: RequirementId; because: string; or?: RequirementId } {
     if (family.foreignAttemptSinceRotation) {
       return { requirement: 'RT-08', because: 'the current token, after a refused presentation by another client (which must neither rotate nor consume it)' };
     }

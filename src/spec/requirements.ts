@@ -11,8 +11,9 @@ export type Level = 'MUST' | 'SHOULD';
 export type Side = 'backend' | 'sdk' | 'harness';
 export type Group = 'AK' | 'RT' | 'DF' | 'CM' | 'ERR' | 'SDK' | 'STORE' | 'H';
 
-export interface Requirement {
-  readonly id: string;
+/** A catalog entry; `Requirement` is the one with any of the catalog's ids. */
+interface CatalogEntry<Id extends string> {
+  readonly id: Id;
   /** Harness requirements (H-*) carry no Ekso level: they are verified by the project's own tests. */
   readonly level: Level | null;
   readonly side: Side;
@@ -34,9 +35,10 @@ export const GROUP_TITLES: Readonly<Record<Group, string>> = {
   H: 'Harness product requirements',
 };
 
-type Row = [id: string, level: Level | null, statement: string, source: string, optIn?: string];
+type Row = readonly [id: string, level: Level | null, statement: string, source: string, optIn?: string];
 
-function group(groupId: Group, side: Side, rows: Row[]): Requirement[] {
+// `const R`: the ids stay literal types, so that `RequirementId` is the union of the catalog's ids.
+function group<const R extends readonly Row[]>(groupId: Group, side: Side, rows: R): CatalogEntry<R[number][0]>[] {
   return rows.map(([id, level, statement, source, optIn]) => ({
     id,
     level,
@@ -48,7 +50,7 @@ function group(groupId: Group, side: Side, rows: Row[]): Requirement[] {
   }));
 }
 
-export const REQUIREMENTS: readonly Requirement[] = Object.freeze([
+const CATALOG = [
   ...group('AK', 'backend', [
     ['AK-01', 'MUST', 'A super-admin mints a key with POST /api/admin/api-key {name, expiresAt?}; the response holds the raw key in `rawKey`, starting `ek_live_`, and an `id` that revokes it.', 'seed; docs'],
     ['AK-02', 'MUST', 'The raw key is returned exactly once: no later response of any endpoint (listing, lookups, errors) contains it.', 'seed'],
@@ -126,19 +128,25 @@ export const REQUIREMENTS: readonly Requirement[] = Object.freeze([
     ['H-05', null, 'Against a misbehaving or unreachable target the harness never crashes: it diagnoses, marks checks inconclusive or failed, and still writes its reports.', 'product'],
     ['H-06', null, 'It sends no request to any host but the target, honours --rate (default 40/s off loopback) and refuses plain http:// to a non-loopback host unless --insecure.', 'product'],
   ]),
-]);
+];
 
-export type RequirementId = string;
+/** Every id of the catalog (a check naming another does not compile). */
+export type RequirementId = (typeof CATALOG)[number]['id'];
+export type Requirement = CatalogEntry<RequirementId>;
 
-const BY_ID = new Map(REQUIREMENTS.map((r) => [r.id, r]));
+export const REQUIREMENTS: readonly Requirement[] = Object.freeze(CATALOG);
 
-export function requirement(id: RequirementId): Requirement {
+
+const BY_ID = new Map<string, Requirement>(REQUIREMENTS.map((r) => [r.id, r]));
+
+/** The catalog entry of an id (ids also come from files and flags: a string; unknown ones throw). */
+export function requirement(id: string): Requirement {
   const found = BY_ID.get(id);
   if (!found) throw new Error(`unknown requirement id ${id}`);
   return found;
 }
 
-export function isRequirementId(id: string): boolean {
+export function isRequirementId(id: string): id is RequirementId {
   return BY_ID.has(id);
 }
 
