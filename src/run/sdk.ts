@@ -21,6 +21,7 @@ import { SDK_CHECKS } from '../../scenarios/sdk/index.js';
 import { registerCommandSecrets } from '../targets/launch.js';
 import { loadBaseline, oneLine, prepareOutDir, selectChecks, shellQuote, UsageError, writeAll, interruption, type CommonOptions, type RunEnvironment, type RunOutcome } from './common.js';
 import { Violation, type StopReason } from '../engine/outcomes.js';
+import type { RecordedOptions } from './recorded-options.js';
 
 export interface SdkOptions extends CommonOptions {
   adapter?: string;
@@ -139,15 +140,15 @@ export async function executeSdkRun(options: SdkOptions, env: RunEnvironment): P
       seed,
       startedAt,
       finishedAt: new Date(),
+      // The same schema replay reads back (src/run/recorded-options.ts).
       options: {
-        // The same schema replay reads back (src/run/recorded-options.ts).
-        ...(options.adapter ? { adapter: options.adapter } : {}),
+        ...(options.adapter ? { adapter: options.adapter } : options.inProcess ? { adapter: `in-process: ${options.inProcess.name}` } : {}),
         ...(options.mutant ? { mutant: options.mutant } : {}),
         timeout: options.timeout,
         strict: options.strict,
         ...(options.numRuns ? { numRuns: options.numRuns } : {}),
         ...(options.checkText ? { check: options.checkText } : {}),
-      },
+      } satisfies RecordedOptions,
       checks: results,
       coverage: coverageOf(SDK_CHECKS as never),
       ...(selection.unselectedReason ? { unselectedReason: selection.unselectedReason } : {}),
