@@ -11,9 +11,9 @@ import { CleanupLedger } from '../engine/ledger.js';
 import { Redactor } from '../engine/redact.js';
 import { randomSeed, runChecks, type ReplayCoordinates } from '../engine/runner.js';
 import { Inconclusive, Skip, Violation, type StopReason } from '../engine/outcomes.js';
-import { assembleReport, coverageOf } from '../engine/assemble.js';
+import { coverageOf } from '../engine/assemble.js';
 import { policyName } from '../model/policy.js';
-import type { CheckResult, Report } from '../report/schema.js';
+import type { CheckResult } from '../report/schema.js';
 import { BACKEND_CHECKS } from '../../scenarios/backend/index.js';
 import { BackendDriver } from '../targets/backend/driver.js';
 import { startEmbeddedBackend, type EmbeddedTarget } from '../targets/backend/embedded.js';
@@ -23,7 +23,7 @@ import { canRun, openSession, revokeMinted } from '../targets/backend/setup.js';
 import { ForeignHostError, HttpClient, TransportError } from '../targets/http.js';
 import { isSecretEnv, registerCommandSecrets, registerUrlSecrets, startServerTarget, type StartedTarget } from '../targets/launch.js';
 import { isLoopbackHost, loopbackOnlyLookup, plainHttpRefusal } from '../cli/options.js';
-import { interruption, loadBaseline, oneLine, prepareOutDir, selectChecks, shellQuote, TargetUnusableError, UsageError, writeAll, type CommonOptions, type RunEnvironment, type RunOutcome } from './common.js';
+import { finishRun, interruption, loadBaseline, oneLine, prepareOutDir, selectChecks, shellQuote, TargetUnusableError, unrunResult, UsageError, type CommonOptions, type RunEnvironment, type RunOutcome } from './common.js';
 import type { RecordedOptions } from './recorded-options.js';
 
 export interface BackendOptions extends CommonOptions {
@@ -112,8 +112,7 @@ export async function executeBackendRun(options: BackendOptions, env: RunEnviron
   let baseUrl = options.baseUrl ?? (options.tenant ? `https://${options.tenant}.ekso.app` : undefined);
   let exitOverride: number | undefined;
   let notRun = 'the target could not be used';
-  let finalReport: Report | undefined;
-  let written: string[] = [];
+  let outcome: RunOutcome | undefined;
   try {
     try {
       if (options.serverCmd || options.image) {
@@ -225,42 +224,39 @@ export async function executeBackendRun(options: BackendOptions, env: RunEnviron
     http?.close();
     await embedded?.close().catch(() => undefined);
     await started?.stop().catch(() => undefined);
-    const report: Report = assembleReport({
-      mode: 'backend',
-      target: {
-        ...(baseUrl ? { baseUrl } : {}),
-        ...(Object.keys(profile).length ? { profile: redactor.value(profile) as Record<string, unknown> } : {}),
-        ...(options.mutant ? { mutant: options.mutant } : {}),
-        ...(targetDescription ? { description: targetDescription } : {}),
+    outcome = await finishRun(
+      {
+        mode: 'backend',
+        target: {
+          ...(baseUrl ? { baseUrl } : {}),
+          ...(Object.keys(profile).length ? { profile: redactor.value(profile) as Record<string, unknown> } : {}),
+          ...(options.mutant ? { mutant: options.mutant } : {}),
+          ...(targetDescription ? { description: targetDescription } : {}),
+        },
+        seed,
+        startedAt,
+        options: recordedOptions(options),
+        checks: results,
+        coverage: coverageOf(BACKEND_CHECKS as never),
+        selection,
+        baseline,
+        cleanup,
+        diagnostics,
+        interrupted: interrupt.signal.aborted,
+        exitOverride,
       },
-      policy: policyName(options.policy),
-      seed,
-      startedAt,
-      finishedAt: new Date(),
-      options: recordedOptions(options),
-      checks: results,
-      coverage: coverageOf(BACKEND_CHECKS as never),
-      ...(selection.unselectedReason ? { unselectedReason: selection.unselectedReason } : {}),
-      strict: options.strict,
-      cleanup,
-      diagnostics: diagnostics.map((d) => redactor.text(d)),
-      interrupted: interrupt.signal.aborted,
-      ...(options.shard ? { shard: options.shard } : {}),
-      ...(baseline ? { baseline: { file: options.baseline!, entries: baseline } } : {}),
-    });
-    // The report states the exit code the process ends with (3 decided before any check ran).
-    if (exitOverride !== undefined) report.exitCode = exitOverride;
-    finalReport = redactor.value(report);
-    written = env.writeReports ? await writeAll(finalReport, options, output) : [];
-    output.summary(report, written);
-    if (exitOverride === undefined) exitOverride = report.exitCode ?? 1;
+      options,
+      env,
+      redactor,
+      output,
+    );
     // Only now: a Ctrl-C during cleanup or while the reports are written must not kill the
     // process before they are done (a second one still forces the exit).
     interrupt.signal.removeEventListener('abort', onInterrupt);
     interrupt.dispose();
     process.off('unhandledRejection', onUnobserved);
   }
-  return { report: finalReport!, exitCode: exitOverride, written };
+  return outcome!;
 }
 
 function validateTargetOptions(options: BackendOptions): void {
@@ -294,9 +290,6 @@ function classifyBackendError(error: unknown): StopReason | null {
   return null;
 }
 
-function unrunResult(check: { id: string; title: string; requirements: readonly string[] }, seed: number, why: string): CheckResult {
-  return { id: check.id, title: check.title, group: check.requirements[0]?.split('-')[0] ?? 'misc', requirements: [...check.requirements], status: 'inconclusive', runs: 0, durationMs: 0, message: `not run: ${why}`, seed };
-}
 
 /**
  * A command line that replays one check the way it ran: the same target, token sources, profile,

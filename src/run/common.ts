@@ -4,9 +4,11 @@
  */
 import { constants } from 'node:fs';
 import { access, mkdir, readFile } from 'node:fs/promises';
+import { assembleReport, type AssembleInput } from '../engine/assemble.js';
 import type { CheckDefinition } from '../engine/check.js';
+import { policyName } from '../model/policy.js';
 import type { Policy } from '../model/policy.js';
-import type { Report } from '../report/schema.js';
+import type { CheckResult, Report } from '../report/schema.js';
 import { writeReports, type ReporterName } from '../report/write.js';
 import type { Redactor } from '../engine/redact.js';
 import type { ConsoleOutput } from './console.js';
@@ -183,3 +185,49 @@ export async function prepareOutDir(dir: string): Promise<void> {
 }
 
 export { oneLine } from '../engine/text.js';
+
+/** The result of a selected check that never ran (setup failed, stopped first): inconclusive, never passed. */
+export function unrunResult(check: { id: string; title: string; requirements: readonly string[] }, seed: number, why: string): CheckResult {
+  return { id: check.id, title: check.title, group: check.requirements[0]?.split('-')[0] ?? 'misc', requirements: [...check.requirements], status: 'inconclusive', runs: 0, durationMs: 0, message: `not run: ${why}`, seed };
+}
+
+/** What a run of either mode knows at its end, beside its options. */
+export interface RunEnd extends Pick<AssembleInput, 'mode' | 'target' | 'seed' | 'startedAt' | 'options' | 'checks' | 'coverage' | 'cleanup'> {
+  selection: { unselectedReason?: string };
+  baseline: string[] | undefined;
+  diagnostics: readonly string[];
+  interrupted: boolean;
+  /** An exit code decided before any check ran (3: the target or adapter could not be used). */
+  exitOverride: number | undefined;
+}
+
+/**
+ * The end of every run, whatever happened before: the report assembled (verdicts computed from
+ * the checks' results), redacted, written where the environment says, summarised on the console.
+ * The report states the exit code the process ends with.
+ */
+export async function finishRun(end: RunEnd, options: CommonOptions, env: RunEnvironment, redactor: Redactor, output: ConsoleOutput): Promise<RunOutcome> {
+  const report = assembleReport({
+    mode: end.mode,
+    target: end.target,
+    policy: policyName(options.policy),
+    seed: end.seed,
+    startedAt: end.startedAt,
+    finishedAt: new Date(),
+    options: end.options,
+    checks: end.checks,
+    coverage: end.coverage,
+    ...(end.selection.unselectedReason ? { unselectedReason: end.selection.unselectedReason } : {}),
+    strict: options.strict,
+    cleanup: end.cleanup,
+    diagnostics: end.diagnostics.map((d) => redactor.text(d)),
+    interrupted: end.interrupted,
+    ...(options.shard ? { shard: options.shard } : {}),
+    ...(end.baseline ? { baseline: { file: options.baseline!, entries: end.baseline } } : {}),
+  });
+  if (end.exitOverride !== undefined) report.exitCode = end.exitOverride;
+  const redacted = redactor.value(report);
+  const written = env.writeReports ? await writeAll(redacted, options, output) : [];
+  output.summary(report, written);
+  return { report: redacted, exitCode: end.exitOverride ?? report.exitCode ?? 1, written };
+}

@@ -4,7 +4,7 @@
  * in-process; `adapter` a stdio command or a module path; `inProcess` an adapter object;
  * `mutant` a named broken variant of the reference SDK.
  */
-import { assembleReport, coverageOf } from '../engine/assemble.js';
+import { coverageOf } from '../engine/assemble.js';
 import { runChecksConcurrently } from '../engine/concurrent-checks.js';
 import { RunSlots } from '../engine/concurrent-runs.js';
 import { Redactor } from '../engine/redact.js';
@@ -12,14 +12,14 @@ import { randomSeed, runChecks, type ReplayCoordinates } from '../engine/runner.
 import { policyName } from '../model/policy.js';
 import { sdkMutant } from '../mutants/index.js';
 import { createAdapter } from '../reference/sdk/index.js';
-import type { CheckResult, Report } from '../report/schema.js';
+import type { CheckResult } from '../report/schema.js';
 import { AdapterRpcError, RPC_ERRORS } from '../spec/adapter-protocol.js';
 import { AdapterCrashedError, AdapterLoadError, AdapterProtocolError, AdapterTimeoutError } from '../targets/adapters/errors.js';
 import type { InProcessAdapterModule } from '../targets/adapters/in-process.js';
 import { adapterSourceOf, SdkSession, type AdapterSource } from '../targets/sdk/session.js';
 import { SDK_CHECKS } from '../../scenarios/sdk/index.js';
 import { registerCommandSecrets } from '../targets/launch.js';
-import { loadBaseline, oneLine, prepareOutDir, selectChecks, shellQuote, UsageError, writeAll, interruption, type CommonOptions, type RunEnvironment, type RunOutcome } from './common.js';
+import { finishRun, interruption, loadBaseline, oneLine, prepareOutDir, selectChecks, shellQuote, unrunResult, UsageError, type CommonOptions, type RunEnvironment, type RunOutcome } from './common.js';
 import { Violation, type StopReason } from '../engine/outcomes.js';
 import type { RecordedOptions } from './recorded-options.js';
 
@@ -65,8 +65,7 @@ export async function executeSdkRun(options: SdkOptions, env: RunEnvironment): P
   let session: SdkSession | undefined;
   let results: CheckResult[] = [];
   let exitOverride: number | undefined;
-  let finalReport: Report | undefined;
-  let written: string[] = [];
+  let outcome: RunOutcome | undefined;
   try {
     session = await SdkSession.open(source, redactor, { timeoutMs: options.timeout });
     output.info(`ekso-conformance sdk → ${session.description} (${session.info.name} ${session.info.version}, ${session.transport === 'scheduled' ? 'in-process, scheduled interleavings' : 'real concurrency over HTTP'}), seed ${seed}`);
@@ -109,17 +108,7 @@ export async function executeSdkRun(options: SdkOptions, env: RunEnvironment): P
         debug: (m) => output.debug(m),
       });
     } else {
-      results = selection.selected.map((c) => ({
-        id: c.id,
-        title: c.title,
-        group: c.requirements[0]?.split('-')[0] ?? 'misc',
-        requirements: [...c.requirements],
-        status: 'inconclusive' as const,
-        runs: 0,
-        durationMs: 0,
-        message: `not run: ${diagnostics[0] ?? 'the adapter could not be used'}`,
-        seed,
-      }));
+      results = selection.selected.map((c) => unrunResult(c, seed, diagnostics[0] ?? 'the adapter could not be used'));
     }
   } finally {
     interrupt.dispose();
@@ -129,47 +118,44 @@ export async function executeSdkRun(options: SdkOptions, env: RunEnvironment): P
       if (troubled && tail.length) diagnostics.push('adapter stderr (last lines):', ...tail.map((l) => redactor.text(l)));
       await session.close().catch(() => undefined);
     }
-    const report: Report = assembleReport({
-      mode: 'sdk',
-      target: {
-        adapter: session?.description ?? options.adapter ?? (options.inProcess ? `in-process adapter ${options.inProcess.name}` : options.mutant ? `reference SDK mutant ${options.mutant}` : 'reference TypeScript SDK (in-process)'),
-        ...(options.mutant ? { mutant: options.mutant } : {}),
-        ...(session ? { description: `${session.info.name} ${session.info.version}; capabilities ${JSON.stringify(session.capabilities)}` } : {}),
+    outcome = await finishRun(
+      {
+        mode: 'sdk',
+        target: {
+          adapter: session?.description ?? options.adapter ?? (options.inProcess ? `in-process adapter ${options.inProcess.name}` : options.mutant ? `reference SDK mutant ${options.mutant}` : 'reference TypeScript SDK (in-process)'),
+          ...(options.mutant ? { mutant: options.mutant } : {}),
+          ...(session ? { description: `${session.info.name} ${session.info.version}; capabilities ${JSON.stringify(session.capabilities)}` } : {}),
+        },
+        seed,
+        startedAt,
+        // The same schema replay reads back (src/run/recorded-options.ts).
+        options: {
+          ...(options.adapter ? { adapter: options.adapter } : options.inProcess ? { adapter: `in-process: ${options.inProcess.name}` } : {}),
+          ...(options.mutant ? { mutant: options.mutant } : {}),
+          timeout: options.timeout,
+          strict: options.strict,
+          ...(options.numRuns ? { numRuns: options.numRuns } : {}),
+          ...(options.checkText ? { check: options.checkText } : {}),
+        } satisfies RecordedOptions,
+        checks: results,
+        coverage: coverageOf(SDK_CHECKS as never),
+        selection,
+        baseline,
+        cleanup: { minted: 0, revoked: 0, leaked: 0 },
+        diagnostics,
+        interrupted: interrupt.signal.aborted,
+        exitOverride,
       },
-      policy: policyName(options.policy),
-      seed,
-      startedAt,
-      finishedAt: new Date(),
-      // The same schema replay reads back (src/run/recorded-options.ts).
-      options: {
-        ...(options.adapter ? { adapter: options.adapter } : options.inProcess ? { adapter: `in-process: ${options.inProcess.name}` } : {}),
-        ...(options.mutant ? { mutant: options.mutant } : {}),
-        timeout: options.timeout,
-        strict: options.strict,
-        ...(options.numRuns ? { numRuns: options.numRuns } : {}),
-        ...(options.checkText ? { check: options.checkText } : {}),
-      } satisfies RecordedOptions,
-      checks: results,
-      coverage: coverageOf(SDK_CHECKS as never),
-      ...(selection.unselectedReason ? { unselectedReason: selection.unselectedReason } : {}),
-      strict: options.strict,
-      cleanup: { minted: 0, revoked: 0, leaked: 0 },
-      diagnostics: diagnostics.map((d) => redactor.text(d)),
-      interrupted: interrupt.signal.aborted,
-      ...(options.shard ? { shard: options.shard } : {}),
-      ...(baseline ? { baseline: { file: options.baseline!, entries: baseline } } : {}),
-    });
-    // The report states the exit code the process ends with (3 decided before any check ran).
-    if (exitOverride !== undefined) report.exitCode = exitOverride;
-    finalReport = redactor.value(report);
-    written = env.writeReports ? await writeAll(finalReport, options, output) : [];
-    output.summary(report, written);
-    if (exitOverride === undefined) exitOverride = report.exitCode ?? 1;
+      options,
+      env,
+      redactor,
+      output,
+    );
     // Only now: a Ctrl-C while the reports are written must not kill the process first.
     interrupt.dispose();
     process.off('unhandledRejection', onUnobserved);
   }
-  return { report: finalReport!, exitCode: exitOverride, written };
+  return outcome!;
 }
 
 /**
