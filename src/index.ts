@@ -19,12 +19,10 @@ import type { ReporterName } from './report/write.js';
 import { REPORTERS, renderReport } from './report/write.js';
 import type { Report } from './report/schema.js';
 import { executeBackendRun, type BackendOptions } from './run/backend.js';
-import { UsageError, type CommonOptions, type RunEnvironment } from './run/common.js';
+import { isConfigurationError, type CommonOptions, type RunEnvironment } from './run/common.js';
 import { ConsoleOutput } from './run/console.js';
 import { executeSdkRun, type SdkOptions } from './run/sdk.js';
-import { AdapterLoadError } from './targets/adapters/errors.js';
 import type { InProcessAdapterModule } from './targets/adapters/in-process.js';
-import { ProfileError } from './targets/backend/profile.js';
 import type { InProcessAdapterOptions, SdkAdapter } from './spec/adapter-protocol.js';
 import { checkPatterns } from './cli/options.js';
 
@@ -178,16 +176,17 @@ async function run(execute: () => Promise<{ report: Report }>): Promise<Report> 
   try {
     return (await execute()).report;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ProfileError || error instanceof AdapterLoadError) throw new ConformanceConfigError(error.message);
+    if (isConfigurationError(error)) throw new ConformanceConfigError(error.message);
     throw error;
   }
 }
 
 function environment(options: ConformanceOptions): RunEnvironment {
   const stream = options.progress === true ? process.stderr : options.progress || undefined;
+  const redactor = new Redactor();
   return {
-    output: (redactor: Redactor) =>
-      new ConsoleOutput({ quiet: !stream, verbose: Boolean(stream && options.verbose), color: stream ? ConsoleOutput.colorWanted(undefined, stream) : false, redactor, stream: stream ?? SILENT }),
+    redactor,
+    output: new ConsoleOutput({ quiet: !stream, verbose: Boolean(stream && options.verbose), color: stream ? ConsoleOutput.colorWanted(undefined, stream) : false, redactor, stream: stream ?? SILENT }),
     writeReports: options.out !== undefined,
     ...(options.signal ? { signal: options.signal } : {}),
     handleSignals: false,

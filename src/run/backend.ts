@@ -8,7 +8,6 @@
  * report — also when checks fail, crash or the run is stopped — and write it where asked.
  */
 import { CleanupLedger } from '../engine/ledger.js';
-import { Redactor } from '../engine/redact.js';
 import { randomSeed, runChecks, type ReplayCoordinates } from '../engine/runner.js';
 import { Inconclusive, Skip, Violation, type StopReason } from '../engine/outcomes.js';
 import { coverageOf } from '../engine/assemble.js';
@@ -56,13 +55,12 @@ export interface BackendOptions extends CommonOptions {
  * `UsageError` or `ProfileError` for a bad configuration, before anything is started or sent.
  */
 export async function executeBackendRun(options: BackendOptions, env: RunEnvironment): Promise<RunOutcome> {
-  const redactor = env.redactor ?? new Redactor();
+  const { redactor, output } = env;
   redactor.add(options.adminKey);
   redactor.add(options.userKey);
   // Secrets inline in what the user typed: a URL's password, a command's NAME=secret (issue 11.7).
   for (const url of [options.baseUrl, options.readyUrl]) registerUrlSecrets(url, redactor);
   for (const command of [options.serverCmd, options.tokenCommand, options.deviceApproveCommand]) registerCommandSecrets(command, redactor);
-  const output = env.output(redactor);
   const startedAt = new Date();
   const seed = options.seed ?? randomSeed();
 
@@ -247,8 +245,6 @@ export async function executeBackendRun(options: BackendOptions, env: RunEnviron
       },
       options,
       env,
-      redactor,
-      output,
     );
     // Only now: a Ctrl-C during cleanup or while the reports are written must not kill the
     // process before they are done (a second one still forces the exit).

@@ -11,6 +11,8 @@ import type { Policy } from '../model/policy.js';
 import type { CheckResult, Report } from '../report/schema.js';
 import { writeReports, type ReporterName } from '../report/write.js';
 import type { Redactor } from '../engine/redact.js';
+import { AdapterLoadError } from '../targets/adapters/errors.js';
+import { ProfileError } from '../targets/backend/profile.js';
 import type { ConsoleOutput } from './console.js';
 
 /** Bad usage or configuration: exit 2 with one line. */
@@ -102,16 +104,25 @@ export async function loadBaseline(file: string): Promise<string[]> {
  * writes nothing unless asked, and stops on the caller's AbortSignal.
  */
 export interface RunEnvironment {
-  /** The console output of the run, given the run's redactor (every line goes through it). */
-  output: (redactor: Redactor) => ConsoleOutput;
+  /** The run's redactor: the run registers every secret it meets; the output and the report go through it. */
+  redactor: Redactor;
+  /** The console output of the run (made with `redactor`). */
+  output: ConsoleOutput;
   /** Write the reports named by `options.reporter` into `options.out`. */
   writeReports: boolean;
   /** Stops the run as Ctrl-C does: what was minted is revoked, the report is still assembled. */
   signal?: AbortSignal;
   /** SIGINT / SIGTERM stop the run (a second one ends the process): the CLI's behaviour. */
   handleSignals: boolean;
-  /** A redactor the caller already registered secrets with (the run adds its own). */
-  redactor?: Redactor;
+}
+
+/**
+ * A configuration the run cannot start with (the CLI's exit 2, the library's
+ * `ConformanceConfigError`): bad options, a bad profile or baseline, an adapter module that
+ * cannot be loaded. Thrown before anything is started or sent.
+ */
+export function isConfigurationError(error: unknown): error is Error {
+  return error instanceof UsageError || error instanceof ProfileError || error instanceof AdapterLoadError;
 }
 
 /** What a run ends with: its report (secrets redacted), the exit code it means, the files written. */
@@ -206,7 +217,8 @@ export interface RunEnd extends Pick<AssembleInput, 'mode' | 'target' | 'seed' |
  * the checks' results), redacted, written where the environment says, summarised on the console.
  * The report states the exit code the process ends with.
  */
-export async function finishRun(end: RunEnd, options: CommonOptions, env: RunEnvironment, redactor: Redactor, output: ConsoleOutput): Promise<RunOutcome> {
+export async function finishRun(end: RunEnd, options: CommonOptions, env: RunEnvironment): Promise<RunOutcome> {
+  const { redactor, output } = env;
   const report = assembleReport({
     mode: end.mode,
     target: end.target,

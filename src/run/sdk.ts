@@ -7,7 +7,6 @@
 import { coverageOf } from '../engine/assemble.js';
 import { runChecksConcurrently } from '../engine/concurrent-checks.js';
 import { RunSlots } from '../engine/concurrent-runs.js';
-import { Redactor } from '../engine/redact.js';
 import { randomSeed, runChecks, type ReplayCoordinates } from '../engine/runner.js';
 import { policyName } from '../model/policy.js';
 import { sdkMutant } from '../mutants/index.js';
@@ -38,10 +37,9 @@ export interface SdkOptions extends CommonOptions {
  * any check runs.
  */
 export async function executeSdkRun(options: SdkOptions, env: RunEnvironment): Promise<RunOutcome> {
-  const redactor = env.redactor ?? new Redactor();
+  const { redactor, output } = env;
   // An adapter command may carry a secret inline (`SDK_CLIENT_SECRET=… dotnet run`): never printed.
   registerCommandSecrets(options.adapter, redactor);
-  const output = env.output(redactor);
   const startedAt = new Date();
   const seed = options.seed ?? randomSeed();
 
@@ -148,8 +146,6 @@ export async function executeSdkRun(options: SdkOptions, env: RunEnvironment): P
       },
       options,
       env,
-      redactor,
-      output,
     );
     // Only now: a Ctrl-C while the reports are written must not kill the process first.
     interrupt.dispose();

@@ -6,9 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redactor } from '../../src/engine/redact.js';
+import { commandEnvironment } from '../../src/cli/command.js';
 import { executeBackendRun, type BackendOptions } from '../../src/run/backend.js';
-import { ConsoleOutput } from '../../src/run/console.js';
 import { STRICT } from '../../src/model/policy.js';
 import type { Report } from '../../src/report/schema.js';
 
@@ -32,9 +31,7 @@ export async function runBackend(options: BackendRunOptions = {}): Promise<{ cod
     readyTimeout: 30,
     ...options,
   };
-  const redactor = new Redactor();
-  const output = new ConsoleOutput({ quiet: full.quiet, verbose: full.verbose, color: false, redactor });
-  const { report, exitCode } = await executeBackendRun(full, { output: () => output, writeReports: true, handleSignals: true, redactor });
+  const { report, exitCode } = await executeBackendRun(full, commandEnvironment(full));
   return { code: exitCode, report, outDir };
 }
 

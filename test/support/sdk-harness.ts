@@ -8,11 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redactor } from '../../src/engine/redact.js';
-import { oneLine, UsageError } from '../../src/run/common.js';
-import { ConsoleOutput } from '../../src/run/console.js';
+import { commandEnvironment, runAsCommand } from '../../src/cli/command.js';
 import { executeSdkRun, type SdkOptions } from '../../src/run/sdk.js';
-import { AdapterLoadError } from '../../src/targets/adapters/errors.js';
 import { STRICT } from '../../src/model/policy.js';
 import type { Report } from '../../src/report/schema.js';
 
@@ -39,19 +36,13 @@ export async function runSdk(options: SdkRunOptions = {}): Promise<SdkRun> {
   });
   const started = Date.now();
   const full: SdkOptions = { out: outDir, reporter: ['json'], policy: STRICT, strict: false, quiet: true, verbose: false, color: false, timeout: 30, ...rest };
-  const redactor = new Redactor();
-  const output = new ConsoleOutput({ quiet: full.quiet, verbose: full.verbose, color: false, redactor, stream });
-  let code: number;
-  let report: Report | undefined;
-  try {
-    const outcome = await executeSdkRun(full, { output: () => output, writeReports: true, handleSignals: true, redactor });
-    code = outcome.exitCode;
+  // As the CLI runs it (a bad configuration: exit 2 and its line), the console on `stream`.
+  let report = undefined as Report | undefined;
+  const code = await runAsCommand(full, async (options, env) => {
+    const outcome = await executeSdkRun(options, env);
     report = outcome.report;
-  } catch (error) {
-    if (!(error instanceof UsageError || error instanceof AdapterLoadError)) throw error;
-    output.line(`ekso-conformance: ${oneLine(error.message)}`);
-    code = 2;
-  }
+    return outcome;
+  }, commandEnvironment(full, stream));
   const durationMs = Date.now() - started;
   if (!report) throw new Error(`the SDK run ended with exit ${code} before any report: ${captured.join('').trim()}`);
   if (!keepOut && rest.out === undefined) await rm(outDir, { recursive: true, force: true });
