@@ -46,7 +46,10 @@ describe('--server-cmd', () => {
   it('with --ready-url only, the base URL is its origin; `npx ekso-conformance serve --test-hooks` works as the command', async () => {
     const port = await freePort();
     const readyUrl = `http://127.0.0.1:${port}/.well-known/oauth-authorization-server`;
-    const { code, report } = await runBackend({ serverCmd: `npx ekso-conformance serve --test-hooks --port ${port}`, readyUrl, readyTimeout: 60, seed: 12, ...only('ak.entropy,df.authorization') });
+    // npx runs this project's own bin; in a fresh clone it first "installs" the project, whose
+    // `prepare` rebuilds dist/ — under every other test file running dist/cli.js at that moment
+    // (seen: a CLI in another worker loading a half-written dist). No scripts: the build is npm test's.
+    const { code, report } = await runBackend({ serverCmd: `npm_config_ignore_scripts=true npx ekso-conformance serve --test-hooks --port ${port}`, readyUrl, readyTimeout: 60, seed: 12, ...only('ak.entropy,df.authorization') });
     expect(code).toBe(0);
     expect(report.target.baseUrl).toBe(`http://127.0.0.1:${port}`);
     expect(await listening(port)).toBe(false);
