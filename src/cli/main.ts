@@ -157,6 +157,7 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
     .option('--no-clock-hook', 'with --test-hooks: leave out /__conformance/clock (a target without a clock hook)')
     .option('--rate-limit <rps>', 'requests per second per IP before 429 (0 = off)', parse.bounded('rateLimit'), 50)
     .option('--policy <p>', 'refresh-token policy of the backend: strict or grace=<seconds>', 'strict')
+    .option('--list-revoked-keys', 'list revoked keys in GET /api/admin/api-key (audit-style; by default revocation hides them)', false)
     .option('--mutant <name>', 'serve a named broken variant (see list --mutants)')
     .action(async (raw: Record<string, unknown>) =>
       run(async () => {
@@ -176,6 +177,7 @@ export function buildProgram(io: Io, run: (task: () => Promise<number>) => void,
             clockHook: raw.clockHook !== false,
             rateLimit: raw.rateLimit as number,
             policy: raw.policy as string,
+            listRevokedKeys: Boolean(raw.listRevokedKeys),
           },
           io,
           mutant ? { createBackend: (o) => mutant.create(o) } : {},

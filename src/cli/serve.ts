@@ -20,6 +20,8 @@ export interface ServeOptions {
   rateLimit?: number;
   /** `strict` (default) or `grace=<seconds>`. */
   policy?: string;
+  /** List revoked keys in `GET /api/admin/api-key` (audit-style); default false (hidden). */
+  listRevokedKeys?: boolean;
 }
 
 export interface ServeIo {
@@ -60,6 +62,7 @@ export async function runServe(opts: ServeOptions, io: ServeIo, control: ServeCo
     clockHook: opts.clockHook ?? true,
     rateLimitPerSecond,
     refreshPolicy,
+    listRevokedKeys: opts.listRevokedKeys ?? false,
   });
 
   let baseUrl: string;
@@ -85,7 +88,8 @@ export async function runServe(opts: ServeOptions, io: ServeIo, control: ServeCo
     : `on at /__conformance${opts.advertiseHooks === false ? ' (not advertised in discovery)' : ''}${opts.clockHook === false ? ' (without the clock hook)' : ''}`;
   io.stdout.write(
     `Ekso reference backend listening (policy ${policyText}, test hooks ${hooksText}, ` +
-      `rate limit ${rateLimitPerSecond > 0 ? `${rateLimitPerSecond}/s per IP` : 'off'})\n` +
+      `rate limit ${rateLimitPerSecond > 0 ? `${rateLimitPerSecond}/s per IP` : 'off'}` +
+      `${opts.listRevokedKeys ? ', revoked keys listed' : ''})\n` +
       `EKSO_BASE_URL=${baseUrl}\n` +
       `EKSO_ADMIN_API_KEY=${backend.bootstrap.adminKey}\n` +
       `EKSO_USER_API_KEY=${backend.bootstrap.userKey}\n`,

@@ -20,8 +20,19 @@ export interface LedgerEntry {
 
 export type Revoker = (id: string) => Promise<boolean>;
 
+/**
+ * A revoked entry keeps its id only: the label (the key's name, unique per key) is what the report
+ * says of an outstanding key, and a deep run revokes thousands (issue 13: memory flat).
+ */
+function markRevoked(entry: LedgerEntry): void {
+  entry.revoked = true;
+  entry.label = '';
+}
+
 export class CleanupLedger {
   private readonly entries = new Map<string, LedgerEntry>();
+  /** Ids in the order they were recorded (`recordedSince`). */
+  private readonly order: string[] = [];
   /** Mints sent so far, and those that got no answer (their outcome on the target is unknown). */
   private attempts = 0;
   private unanswered = 0;
@@ -67,12 +78,24 @@ export class CleanupLedger {
   }
 
   recordMint(id: string, label: string, options: { last?: boolean } = {}): void {
-    if (!this.entries.has(id)) this.entries.set(id, { id, label, revoked: false, ...(options.last ? { last: true } : {}) });
+    if (this.entries.has(id)) return;
+    this.entries.set(id, { id, label, revoked: false, ...(options.last ? { last: true } : {}) });
+    this.order.push(id);
+  }
+
+  /** How many distinct keys have been recorded so far (a position for `recordedSince`). */
+  get recordedCount(): number {
+    return this.order.length;
+  }
+
+  /** The ids recorded after position `from` (a `recordedCount` read earlier), oldest first. */
+  recordedSince(from: number): string[] {
+    return this.order.slice(from);
   }
 
   recordRevoked(id: string): void {
     const entry = this.entries.get(id);
-    if (entry) entry.revoked = true;
+    if (entry) markRevoked(entry);
   }
 
   /** The target still lists a key as active although its revocation was acknowledged. */
@@ -103,7 +126,7 @@ export class CleanupLedger {
       .sort((a, b) => Number(a.last ?? false) - Number(b.last ?? false));
     for (const entry of pending) {
       try {
-        if (await revoke(entry.id)) entry.revoked = true;
+        if (await revoke(entry.id)) markRevoked(entry);
       } catch {
         // Leaked: counted below; the run goes on to write its reports.
       }

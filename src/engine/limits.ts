@@ -18,14 +18,15 @@ export class RateLimiter {
     if (this.ratePerSecond === null || ratePerSecond < this.ratePerSecond) this.ratePerSecond = ratePerSecond;
   }
 
-  async take(): Promise<void> {
-    if (!this.ratePerSecond || this.ratePerSecond <= 0) return;
+  /** Undefined when the request may go at once (no cap, or its slot is now): no await then. */
+  take(): Promise<void> | undefined {
+    if (!this.ratePerSecond || this.ratePerSecond <= 0) return undefined;
     const spacing = 1000 / this.ratePerSecond;
     const now = Date.now();
     const slot = Math.max(now, this.nextSlot);
     this.nextSlot = slot + spacing;
     const wait = slot - now;
-    if (wait > 0) await sleep(wait);
+    return wait > 0 ? sleep(wait) : undefined;
   }
 }
 
@@ -37,6 +38,15 @@ export class Semaphore {
 
   async acquire(): Promise<() => void> {
     if (this.active >= this.capacity) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return this.enter();
+  }
+
+  /** A release function at once when a place is free (no await: the common case), else null. */
+  tryAcquire(): (() => void) | null {
+    return this.active < this.capacity && !this.waiting.length ? this.enter() : null;
+  }
+
+  private enter(): () => void {
     this.active += 1;
     let released = false;
     return () => {

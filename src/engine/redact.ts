@@ -15,7 +15,7 @@
  *
  * Cost: one pass per string whatever the number of registered secrets. Secrets are indexed by
  * their last 16 characters (8 for shorter ones: the minimum length is 8); at each position of the
- * view one substring is looked up. Tails, not heads, because heads are shared (every JWT of one
+ * view one rolling hash of the window ending there is looked up (see `TailIndex`). Tails, not heads, because heads are shared (every JWT of one
  * issuer starts alike, every API key with `ek_live_`) while tails are the random part — a bucket
  * holds one secret. (The previous redactor scanned the text once per registered secret: a long
  * run spent most of its time there, issue 13.)
@@ -68,12 +68,121 @@ const MIN_DECLARED = 6;
  */
 const NOT_SECRETS = new Set(['undefined', '[object Object]', 'function', 'Infinity', '-Infinity']);
 
-/** One way a registered secret can be spelt in the decoded view. */
-interface Spelling {
-  text: string;
-  secret: string;
-}
 const LONG_TAIL = 16;
+
+/**
+ * The index keeps no secret, only numbers (issue 13: a deep run registers 100,000+ secrets, 20 MB
+ * of them as strings). A spelling is found by the hash of its last characters (a rolling hash,
+ * so that sliding along the text allocates nothing) and confirmed by a second, independent hash of
+ * the whole spelling together with its exact length: a text holding the spelling always matches
+ * (no secret is ever missed); a text that only collides on both hashes and the length (odds about
+ * 2^-60 per position) is fingerprinted as if it were one — over-redaction, never a leak. The
+ * fingerprint of a match is computed from the matched text, which is the secret.
+ */
+const ROLL = 0x01000193;
+/** Masked to 30 bits: small integers stay unboxed as Map keys. */
+const TAIL_MASK = 0x3fffffff;
+/** Spellings are packed as `confirmHash * 2^21 + length` (exact in a double). */
+const LENGTH_LIMIT = 2 ** 21;
+
+/** Rolling hash of `text.slice(from, from + width)`, before masking. */
+function windowHash(text: string, from: number, width: number): number {
+  let h = 0;
+  for (let i = from; i < from + width; i++) h = (Math.imul(h, ROLL) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** FNV-1a of `text.slice(from, to)`, with the length: what confirms a candidate. */
+function spellingCode(text: string, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0) * LENGTH_LIMIT + (to - from);
+}
+
+/**
+ * Spellings by the hash of their last `width` characters, in an open-addressing table of typed
+ * arrays (12 bytes a slot, at most half full): a `Map` of boxed numbers took twice that. Slots
+ * hold the tail hash + 1 (0: empty) and the spelling's code; spellings sharing a tail hash take
+ * neighbouring slots (linear probing), all of them looked at.
+ */
+class TailIndex {
+  private tails = new Int32Array(256);
+  private codes = new Float64Array(256);
+  private used = 0;
+  /** Slots looked at by `scan` so far (the cost test counts them). */
+  probes = 0;
+  /** `ROLL^(width - 1)`, to drop the character leaving the window. */
+  private readonly dropFactor: number;
+
+  constructor(readonly width: number) {
+    let f = 1;
+    for (let i = 1; i < width; i++) f = Math.imul(f, ROLL);
+    this.dropFactor = f;
+  }
+
+  get size(): number {
+    return this.used;
+  }
+
+  /** First slot of a tail (multiplicative hashing: the rolling hash's low bits are its weakest). */
+  private home(tail: number): number {
+    return Math.imul(tail, 0x9e3779b1) >>> (32 - Math.log2(this.tails.length));
+  }
+
+  /** Whether the spelling is indexed (by its hashes: equal hashes are equal spellings here). */
+  has(spelling: string): boolean {
+    const tail = (windowHash(spelling, spelling.length - this.width, this.width) & TAIL_MASK) + 1;
+    const code = spellingCode(spelling, 0, spelling.length);
+    const mask = this.tails.length - 1;
+    for (let i = this.home(tail); this.tails[i] !== 0; i = (i + 1) & mask) if (this.tails[i] === tail && this.codes[i] === code) return true;
+    return false;
+  }
+
+  add(spelling: string): void {
+    if (2 * (this.used + 1) > this.tails.length) this.grow();
+    this.put((windowHash(spelling, spelling.length - this.width, this.width) & TAIL_MASK) + 1, spellingCode(spelling, 0, spelling.length));
+  }
+
+  private put(tail: number, code: number): void {
+    const mask = this.tails.length - 1;
+    let i = this.home(tail);
+    while (this.tails[i] !== 0) i = (i + 1) & mask;
+    this.tails[i] = tail;
+    this.codes[i] = code;
+    this.used += 1;
+  }
+
+  private grow(): void {
+    const { tails, codes } = this;
+    this.tails = new Int32Array(tails.length * 2);
+    this.codes = new Float64Array(tails.length * 2);
+    this.used = 0;
+    for (let i = 0; i < tails.length; i++) if (tails[i] !== 0) this.put(tails[i]!, codes[i]!);
+  }
+
+  /** Adds `[start, end)` of every indexed spelling in `view` to `found`. */
+  scan(view: string, found: Array<{ start: number; end: number }>): void {
+    const { width, dropFactor, tails, codes } = this;
+    if (!this.used || view.length < width) return;
+    const mask = tails.length - 1;
+    const shift = 32 - Math.log2(tails.length);
+    let h = windowHash(view, 0, width);
+    for (let end = width; ; end++) {
+      const tail = (h & TAIL_MASK) + 1;
+      for (let i = Math.imul(tail, 0x9e3779b1) >>> shift; ; i = (i + 1) & mask) {
+        this.probes += 1;
+        const t = tails[i]!;
+        if (t === 0) break;
+        if (t !== tail) continue;
+        const code = codes[i]!;
+        const start = end - (code % LENGTH_LIMIT);
+        if (start >= 0 && spellingCode(view, start, end) === code) found.push({ start, end });
+      }
+      if (end === view.length) return;
+      h = (Math.imul((h - Math.imul(view.charCodeAt(end - width), dropFactor)) | 0, ROLL) + view.charCodeAt(end)) | 0;
+    }
+  }
+}
 
 /** A text read through its decodings: `text[i]` came from `source.slice(starts[i], starts[i + 1])`. */
 interface DecodedView {
@@ -139,16 +248,21 @@ function decodedView(source: string): DecodedView {
 }
 
 export class Redactor {
-  private readonly secrets = new Set<string>();
+  /** How many secrets are registered. */
+  private count = 0;
   /**
-   * Secrets of 16 characters or more, by their last 16; shorter ones by their last 8. An entry is
-   * a spelling the view can hold (the secret itself, or its form encoding, where a space becomes
-   * `+` — which the view cannot undo, `+` being literal elsewhere) and the secret it spells.
+   * Spellings of 16 characters or more, by their last 16; shorter ones by their last 8; declared
+   * secrets of 6 or 7 characters by their last 6. A spelling is a form the decoded view can hold:
+   * the secret itself, or its form encoding, where a space becomes `+` (which the view cannot
+   * undo, `+` being literal elsewhere).
    */
-  private readonly byLongTail = new Map<string, Spelling[]>();
-  private readonly byShortTail = new Map<string, Spelling[]>();
-  /** Declared secrets of 6 or 7 characters, by their last 6. */
-  private readonly byTinyTail = new Map<string, Spelling[]>();
+  private readonly byLongTail = new TailIndex(LONG_TAIL);
+  private readonly byShortTail = new TailIndex(MIN_SECRET);
+  private readonly byTinyTail = new TailIndex(MIN_DECLARED);
+  /** The secret a `+` spelling stands for (declared passwords with spaces: few), by spelling. */
+  private readonly plusSpellings = new Map<string, string>();
+  /** Secrets of 2^21 characters or more (none in practice): kept whole, searched with indexOf. */
+  private readonly huge: string[] = [];
 
   /**
    * Registers a secret (ignores values too short to be secrets, which would shred ordinary text).
@@ -156,34 +270,44 @@ export class Redactor {
    */
   add(secret: string | undefined | null, declared = false): void {
     if (typeof secret !== 'string' || secret.length < (declared ? MIN_DECLARED : MIN_SECRET) || FINGERPRINT_RE.test(secret) || NOT_SECRETS.has(secret)) return;
-    if (this.secrets.has(secret)) return;
-    this.secrets.add(secret);
-    this.index({ text: secret, secret });
-    if (secret.includes(' ')) this.index({ text: secret.replace(/ /g, '+'), secret });
+    if (this.has(secret)) return;
+    this.count += 1;
+    if (secret.length >= LENGTH_LIMIT) {
+      this.huge.push(secret);
+      return;
+    }
+    this.indexFor(secret).add(secret);
+    if (secret.includes(' ')) {
+      const plus = secret.replace(/ /g, '+');
+      this.indexFor(plus).add(plus);
+      this.plusSpellings.set(plus, secret);
+    }
   }
 
-  private index(spelling: Spelling): void {
-    const { text } = spelling;
-    const [index, tail] = text.length >= LONG_TAIL ? [this.byLongTail, text.slice(-LONG_TAIL)] : text.length >= MIN_SECRET ? [this.byShortTail, text.slice(-MIN_SECRET)] : [this.byTinyTail, text.slice(-MIN_DECLARED)];
-    const bucket = index.get(tail);
-    if (bucket) bucket.push(spelling);
-    else index.set(tail, [spelling]);
+  private indexFor(spelling: string): TailIndex {
+    return spelling.length >= LONG_TAIL ? this.byLongTail : spelling.length >= MIN_SECRET ? this.byShortTail : this.byTinyTail;
   }
 
   has(secret: string): boolean {
-    return this.secrets.has(secret);
+    if (secret.length >= LENGTH_LIMIT) return this.huge.includes(secret);
+    return secret.length >= MIN_DECLARED && this.indexFor(secret).has(secret);
   }
 
-  /** Every registered secret (for tests that scan outputs for leaks). */
-  all(): string[] {
-    return [...this.secrets];
+  /** How many secrets are registered. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Index slots looked at so far by every `text` call: cost accounting, for tests. */
+  get probes(): number {
+    return this.byLongTail.probes + this.byShortTail.probes + this.byTinyTail.probes;
   }
 
   /** Redacts a string: registered secrets in any encoding first, then secret-shaped substrings. */
   text(input: string): string {
     if (!input) return input;
     let out = input;
-    if (this.secrets.size) {
+    if (this.count) {
       out = this.replaceRegistered(out);
       out = out.replace(BASE64_RUN, (run) => (this.hidesRegistered(run) ? fingerprint(run) : run));
     }
@@ -202,22 +326,14 @@ export class Redactor {
   }
 
   /** Occurrences of registered secrets in the decoded view of `text`: [start, end) of the view. */
-  private matches(view: string): Array<{ start: number; end: number; secret: string }> {
-    const found: Array<{ start: number; end: number; secret: string }> = [];
-    const scan = (index: Map<string, Spelling[]>, width: number): void => {
-      if (!index.size) return;
-      for (let end = width; end <= view.length; end++) {
-        const bucket = index.get(view.slice(end - width, end));
-        if (!bucket) continue;
-        for (const { text, secret } of bucket) {
-          const start = end - text.length;
-          if (start >= 0 && view.startsWith(text, start)) found.push({ start, end, secret });
-        }
-      }
-    };
-    scan(this.byLongTail, LONG_TAIL);
-    scan(this.byShortTail, MIN_SECRET);
-    scan(this.byTinyTail, MIN_DECLARED);
+  private matches(view: string): Array<{ start: number; end: number }> {
+    const found: Array<{ start: number; end: number }> = [];
+    this.byLongTail.scan(view, found);
+    this.byShortTail.scan(view, found);
+    this.byTinyTail.scan(view, found);
+    for (const secret of this.huge) {
+      for (let at = view.indexOf(secret); at >= 0; at = view.indexOf(secret, at + 1)) found.push({ start: at, end: at + secret.length });
+    }
     return found;
   }
 
@@ -229,15 +345,17 @@ export class Redactor {
     const view = decodedView(source);
     const found = this.matches(view.text);
     if (!found.length) return source;
-    found.sort((a, b) => b.secret.length - a.secret.length || a.start - b.start);
-    const taken: Array<{ start: number; end: number; secret: string }> = [];
+    found.sort((a, b) => b.end - b.start - (a.end - a.start) || a.start - b.start);
+    const taken: Array<{ start: number; end: number }> = [];
     for (const m of found) if (!taken.some((t) => m.start < t.end && t.start < m.end)) taken.push(m);
     taken.sort((a, b) => a.start - b.start);
     const at = (i: number): number => (view.starts ? view.starts[i]! : i);
     const parts: string[] = [];
     let cursor = 0;
     for (const m of taken) {
-      parts.push(source.slice(cursor, at(m.start)), fingerprint(m.secret));
+      // The matched spelling is the secret (or its `+` form, which names its secret).
+      const spelling = view.text.slice(m.start, m.end);
+      parts.push(source.slice(cursor, at(m.start)), fingerprint(this.plusSpellings.get(spelling) ?? spelling));
       cursor = at(m.end);
     }
     parts.push(source.slice(cursor));

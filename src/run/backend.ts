@@ -215,7 +215,7 @@ export async function executeBackendRun(options: BackendOptions, env: RunEnviron
     }
     const cleanup = ledger.counts();
     if (cleanup.leaked) {
-      const ids = ledger.outstanding().map((e) => `${e.id} (${e.label})`);
+      const ids = ledger.outstanding().map((e) => (e.label ? `${e.id} (${e.label})` : e.id));
       diagnostics.push(`cleanup: ${cleanup.leaked} minted key(s) could not be revoked — revoke them by hand: ${ids.join(', ')}`);
     }
     if (started) diagnostics.push(...started.logTail(results.some((r) => r.status === 'failed' || r.status === 'inconclusive')));

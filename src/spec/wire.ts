@@ -142,3 +142,26 @@ export function parseWire<S extends z.ZodType>(schema: S, value: unknown): Parse
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, error: describeZodError(result.error) };
 }
+
+/**
+ * The ids of a key listing (`KeyListing`), read without building its parsed copy: a listing holds
+ * every key the target ever minted (revoked ones too, where it keeps them listed), and the checks
+ * that read it run hundreds of times in a deep run (issue 13). A well-formed listing is read
+ * directly — exactly what `KeyListing` accepts: an array of objects whose `id` is a non-empty
+ * string or a number — and anything else goes through the schema, for its error message.
+ */
+export function listedKeyIds(value: unknown): ParseResult<string[]> {
+  if (Array.isArray(value)) {
+    const ids: string[] = [];
+    for (const entry of value) {
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) break;
+      const id: unknown = (entry as { id?: unknown }).id;
+      if (typeof id === 'string' && id.length > 0) ids.push(id);
+      else if (typeof id === 'number' && Number.isFinite(id)) ids.push(String(id));
+      else break;
+    }
+    if (ids.length === value.length) return { ok: true, value: ids };
+  }
+  const parsed = parseWire(KeyListing, value);
+  return parsed.ok ? { ok: true, value: parsed.value.map((entry) => entry.id) } : parsed;
+}

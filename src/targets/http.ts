@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Redactor } from '../engine/redact.js';
 import { RateLimiter, Semaphore, sleep } from '../engine/limits.js';
 import { DISCARD, type ExchangeSink, type RecordedExchange } from '../engine/transcript.js';
@@ -80,6 +81,21 @@ export interface HttpClientOptions {
   maxIdleSocketMs?: number;
 }
 
+/**
+ * Data events a socket has had: one counting listener per socket for its whole life (a
+ * keep-alive socket carries thousands of requests; a listener added and removed for each of them
+ * was a measurable part of a request's cost, issue 13).
+ */
+const DATA_EVENTS = Symbol('ekso-conformance data events');
+function dataEventsOf(socket: Socket): number {
+  const counted = socket as Socket & { [DATA_EVENTS]?: number };
+  if (counted[DATA_EVENTS] === undefined) {
+    counted[DATA_EVENTS] = 0;
+    socket.on('data', () => (counted[DATA_EVENTS] = (counted[DATA_EVENTS] ?? 0) + 1));
+  }
+  return counted[DATA_EVENTS];
+}
+
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const MAX_RECORDED_BODY = 4000;
 const DEFAULT_MAX_IDLE_SOCKET_MS = 1000;
@@ -136,10 +152,17 @@ export class HttpClient {
     return this.options.redactor;
   }
 
-  async send(request: HttpRequest): Promise<HttpResponse> {
+  send(request: HttpRequest): Promise<HttpResponse> {
+    // The usual answer (not a 429) goes straight back: no second async layer per request.
+    return this.sendOnce(request).then((response) => (response.status !== 429 || request.raw429 ? response : this.retryAfter429(request, response)));
+  }
+
+  /** The target is rate-limiting us: up to three more tries, slower each time. */
+  private async retryAfter429(request: HttpRequest, first: HttpResponse): Promise<HttpResponse> {
+    let response = first;
     for (let attempt = 0; ; attempt += 1) {
-      const response = await this.sendOnce(request);
-      if (response.status !== 429 || request.raw429 || attempt >= 3) return response;
+      if (attempt > 0) response = await this.sendOnce(request);
+      if (response.status !== 429 || attempt >= 3) return response;
       // The target is rate-limiting us: slow down for the rest of the run (just under Ekso's
       // documented 50/s at first, then further if it insists), and honour Retry-After.
       this.limiter.capAt(this.limiter.rate ? this.limiter.rate * 0.8 : 45);
@@ -147,14 +170,35 @@ export class HttpClient {
     }
   }
 
+  /**
+   * Parsed URLs by their text, for the few URLs a run sends to again and again (the probe, the
+   * token endpoint): parsing was a measurable part of each request (issue 13). Bounded; a URL
+   * object is never changed once parsed.
+   */
+  private readonly parsedUrls = new Map<string, URL>();
+
+  private parse(text: string): URL {
+    let url = this.parsedUrls.get(text);
+    if (!url) {
+      url = new URL(text);
+      if (this.parsedUrls.size >= 256) this.parsedUrls.clear();
+      this.parsedUrls.set(text, url);
+    }
+    return url;
+  }
+
   private async sendOnce(request: HttpRequest): Promise<HttpResponse> {
-    const url = new URL(request.url);
+    const url = this.parse(request.url);
     if (!this.origins.has(url.origin)) {
       throw new ForeignHostError(`refusing to send a request to ${url.origin}: not the target's origin (H-06)`);
     }
-    const release = await this.semaphore.acquire();
+    // The usual case waits for nothing: no await (each one is a trip through the microtask queue).
+    const release = this.semaphore.tryAcquire() ?? (await this.semaphore.acquire());
     try {
-      if (!request.unthrottled) await this.limiter.take();
+      if (!request.unthrottled) {
+        const wait = this.limiter.take();
+        if (wait) await wait;
+      }
       if (this.options.signal?.aborted) throw new TransportError('aborted', request.url, 'the run was stopped (Ctrl-C or --max-time); not sent');
       this.requestCount += 1;
       let started = Date.now();
@@ -208,8 +252,9 @@ export class HttpClient {
         const error = new TransportError(failure, request.url, detail);
         reject(stale ? new StaleConnectionError(error) : error);
       };
-      const lookup = this.options.lookup ? { lookup: this.options.lookup } : {};
-      const req = lib.request(url, { method: request.method, headers, agent, ...lookup }, (res) => {
+      const options: http.RequestOptions = { method: request.method, headers, agent };
+      if (this.options.lookup) options.lookup = this.options.lookup;
+      const req = lib.request(url, options, (res) => {
         answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
@@ -225,19 +270,8 @@ export class HttpClient {
           settled = true;
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
-          const text = Buffer.concat(chunks).toString('utf8');
-          // Parsed on first use: many answers (probes, 401s) are judged by their status alone.
-          let parsed: { value: unknown } | undefined;
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: flattenHeaders(res.headers),
-            text,
-            get json() {
-              parsed ??= { value: parseJson(text) };
-              return parsed.value;
-            },
-            durationMs: Date.now() - started,
-          });
+          const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+          resolve(new ReceivedResponse(res.statusCode ?? 0, flattenHeaders(res.headers), text, Date.now() - started));
         });
       });
       const timer = setTimeout(() => fail('timeout', `no complete answer within ${timeoutMs} ms`), timeoutMs);
@@ -247,10 +281,12 @@ export class HttpClient {
         const failure = classify(err);
         // The keep-alive race: a pooled connection closed by the target as this request was
         // written fails with a reset or "socket hang up" before any answer.
-        fail(failure, err.message, failure === 'reset' && req.reusedSocket && !answered && !signal?.aborted);
+        const dataSeen = req.socket ? dataEventsOf(req.socket) > dataAtStart : false;
+        fail(failure, err.message, failure === 'reset' && req.reusedSocket && !answered && !dataSeen && !signal?.aborted);
       });
       // A response's first byte (its status line) counts as an answer too, before headers end.
-      req.once('socket', (socket) => socket.once('data', () => (answered = true)));
+      let dataAtStart = 0;
+      req.once('socket', (socket: Socket) => (dataAtStart = dataEventsOf(socket)));
       if (request.body !== undefined) req.write(request.body);
       req.end();
     });
@@ -282,6 +318,28 @@ export class HttpClient {
   }
 }
 
+/**
+ * An answer, its body parsed as JSON on first use (many answers — probes, 401s — are judged by
+ * their status alone). A class with the getter on its prototype, not an object literal with its
+ * own getter: each such literal carried a closure of the whole request, which V8 kept alive past
+ * young-generation collections — a fifth of a request's cost went to the garbage collector
+ * (issue 13, throughput).
+ */
+class ReceivedResponse implements HttpResponse {
+  #parsed: { value: unknown } | undefined;
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+    readonly text: string,
+    readonly durationMs: number,
+  ) {}
+
+  get json(): unknown {
+    this.#parsed ??= { value: parseJson(this.text) };
+    return this.#parsed.value;
+  }
+}
+
 const SECRET_KEYS = new Set(['rawKey', 'raw_key', 'access_token', 'refresh_token', 'id_token', 'device_code', 'accessToken', 'refreshToken', 'code_verifier', 'client_secret']);
 
 /**
@@ -289,7 +347,12 @@ const SECRET_KEYS = new Set(['rawKey', 'raw_key', 'access_token', 'refresh_token
  * later in an unexpected place (an error message, a listing) is still replaced by its fingerprint.
  */
 function harvestSecrets(r: Redactor, request: HttpRequest, response?: HttpResponse): void {
-  const auth = Object.entries(request.headers ?? {}).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
+  let auth: string | undefined;
+  for (const name in request.headers) {
+    if (name.toLowerCase() !== 'authorization') continue;
+    auth = request.headers[name];
+    break;
+  }
   if (auth) r.add(auth.replace(/^\S+\s+/, ''));
   if (request.body) {
     const json = parseJson(request.body);
@@ -332,9 +395,11 @@ function classify(err: NodeJS.ErrnoException): TransportFailure {
 
 function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  // Node gives the names in lower case already.
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
-    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
 }

@@ -52,7 +52,8 @@ let backend: RecordingReferenceBackend;
 let baseUrl: string;
 
 beforeAll(async () => {
-  backend = createRecordingBackend();
+  // Audit-style listing: the revoked keys stay visible, so the test can see them revoked.
+  backend = createRecordingBackend({ listRevokedKeys: true });
   baseUrl = (await backend.listen(0, '127.0.0.1')).baseUrl;
 });
 

@@ -22,7 +22,8 @@ async function tempDir(): Promise<string> {
 }
 
 async function serve(): Promise<Serve> {
-  const s = await startServe();
+  // Audit-style listing: the revoked keys stay visible, so the test can count them.
+  const s = await startServe(['--list-revoked-keys']);
   cleanups.push(() => s.stop());
   return s;
 }

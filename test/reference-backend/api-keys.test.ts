@@ -128,11 +128,31 @@ describe('reference backend: API keys', () => {
       expect(after.status).toBe(401);
       expect(after.headers['www-authenticate']).toContain('error_description="revoked"');
     }
+    // Revocation is a soft delete: hidden from the default listing.
     const listing = await get(s.baseUrl, '/api/admin/api-key', s.admin);
-    expect(listing.json.filter((k: any) => k.revokedAt !== null)).toHaveLength(2);
+    expect(listing.status).toBe(200);
+    expect(listing.json.filter((k: any) => k.revokedAt !== null)).toEqual([]);
+    expect(listing.json.map((k: any) => k.name).sort()).toEqual(['bootstrap super-admin key', 'bootstrap user key']);
+  });
+
+  it('listRevokedKeys: the audit-style listing keeps revoked keys, with their revokedAt', async () => {
+    const audit = await start({ listRevokedKeys: true });
+    try {
+      const kept = (await mintKey(audit.baseUrl, audit.admin, { name: 'kept' })).json;
+      const gone = (await mintKey(audit.baseUrl, audit.admin, { name: 'gone' })).json;
+      expect((await request(audit.baseUrl, `/api/admin/api-key/${gone.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${audit.admin}` } })).status).toBe(204);
+      const listing = (await get(audit.baseUrl, '/api/admin/api-key', audit.admin)).json;
+      expect(listing.find((k: any) => k.id === kept.id).revokedAt).toBeNull();
+      expect(Date.parse(listing.find((k: any) => k.id === gone.id).revokedAt)).toBe(audit.clock.now());
+    } finally {
+      await audit.close();
+    }
   });
 
   it('AK-09: revoking twice succeeds again; an unknown id is 422 Logic, never 5xx', async () => {
+    // Audit-style listing, to see that the first revocation's time is kept.
+    await s.close();
+    s = await start({ listRevokedKeys: true });
     const minted = (await mintKey(s.baseUrl, s.admin)).json;
     const auth = { Authorization: `Bearer ${s.admin}` };
     expect((await request(s.baseUrl, `/api/admin/api-key/${minted.id}/revoke`, { method: 'POST', headers: auth })).status).toBe(204);

@@ -63,7 +63,7 @@ async function stallingProxy(upstream: string, options: { stuckMint: number; cre
 
 describe('keys whose mint got no answer', () => {
   it('--max-time mid-mint: the created key is found in the listing, revoked and counted', { timeout: 60_000 }, async () => {
-    const backend = createRecordingBackend();
+    const backend = createRecordingBackend({ listRevokedKeys: true });
     const upstream = (await backend.listen(0, '127.0.0.1')).baseUrl;
     cleanups.push(() => backend.close());
     const { fixture } = await stallingProxy(upstream, { stuckMint: 2, createStuck: true });
@@ -80,7 +80,7 @@ describe('keys whose mint got no answer', () => {
   });
 
   it('a mint that got no answer and created nothing (yet) is reported with the tag to look for', { timeout: 60_000 }, async () => {
-    const backend = createRecordingBackend();
+    const backend = createRecordingBackend({ listRevokedKeys: true });
     const upstream = (await backend.listen(0, '127.0.0.1')).baseUrl;
     cleanups.push(() => backend.close());
     const { fixture } = await stallingProxy(upstream, { stuckMint: 2, createStuck: false });
@@ -90,7 +90,7 @@ describe('keys whose mint got no answer', () => {
   });
 
   it('Ctrl-C mid-mint (the CLI): the same, and the target agrees', { timeout: 120_000 }, async () => {
-    const serve = await startServe();
+    const serve = await startServe(['--list-revoked-keys']);
     cleanups.push(() => serve.stop());
     const { fixture, stuck } = await stallingProxy(serve.baseUrl, { stuckMint: 2, createStuck: true });
     const out = await mkdtemp(join(tmpdir(), 'ekso-inflight-'));

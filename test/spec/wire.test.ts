@@ -7,6 +7,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import * as wire from '../../src/spec/wire.js';
@@ -149,5 +150,22 @@ describe('the REQUIREMENTS.md parser used by the catalog test', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('listedKeyIds (the fast read of a key listing, issue 13)', () => {
+  const entry = fc.oneof(
+    fc.record({ id: fc.oneof(fc.string(), fc.integer(), fc.double(), fc.constant(null), fc.boolean()), name: fc.string() }, { requiredKeys: [] }),
+    fc.jsonValue(),
+  );
+  const listing = fc.oneof(fc.array(entry, { maxLength: 6 }), fc.array(fc.record({ id: fc.string({ minLength: 1 }) }), { maxLength: 6 }), fc.jsonValue());
+  it('gives exactly what parsing with KeyListing gives: the same ids, or the same error', () => {
+    fc.assert(
+      fc.property(listing, (value) => {
+        const parsed = wire.parseWire(wire.KeyListing, value);
+        expect(wire.listedKeyIds(value)).toEqual(parsed.ok ? { ok: true, value: parsed.value.map((e) => e.id) } : parsed);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,6 +1,6 @@
 /** The API-key endpoints of the reference backend (AK-*): mint, list, revoke. */
 import { type ApiKeyRecord } from './store.js';
-import { isPlainObject, sendEmpty, sendJson } from './http-util.js';
+import { isPlainObject, sendEmpty, sendJson, sendJsonText } from './http-util.js';
 import { parseDateTime } from './datetime.js';
 import type { ApiKeyView, FieldError, Principal, RequestContext } from './types.js';
 import { iso } from './shared.js';
@@ -13,11 +13,17 @@ export abstract class ApiKeyEndpoints extends BackendCore {
     const rawKey = this.generateRawKey();
     const record = this.buildApiKeyRecord(rawKey, name, userId, expiresAt, now);
     await this.store.insertApiKey(record);
+    await this.noteIssued(now);
     return { record, rawKey };
   }
 
+  /** Counts an issued token, code or key, and now and then purges the long dead (tokens.ts). */
+  protected abstract noteIssued(now: number): Promise<void>;
+
   /** Revokes a key (idempotent, AK-09); false for an unknown id. */
   protected async revokeApiKey(id: string, now: number): Promise<boolean> {
+    // A hidden key's view is never listed again: drop it (a deep run revokes thousands).
+    if (!this.listRevokedKeys) this.keyViews.delete(id);
     return (await this.store.markApiKeyRevoked(id, now)) !== undefined;
   }
 
@@ -110,8 +116,25 @@ export abstract class ApiKeyEndpoints extends BackendCore {
       this.sendError(ctx, 403, 'Permission', 'Only a super-admin can list API keys');
       return;
     }
-    sendJson(ctx.res, 200, this.listKeysView(await this.store.listApiKeys()));
+    const keys = await this.store.listApiKeys({ includeRevoked: this.listRevokedKeys });
+    sendJsonText(ctx.res, 200, this.listingJson(this.listKeysView(keys)));
   }
+
+  /**
+   * `JSON.stringify(views)`, each view serialized once: the views of unchanged keys are the same
+   * objects from one listing to the next (`listKeysView`), and a deep run lists thousands of keys
+   * hundreds of times (issue 13).
+   */
+  private listingJson(views: ApiKeyView[]): string {
+    return `[${views
+      .map((view) => {
+        let json = this.viewJson.get(view);
+        if (json === undefined) this.viewJson.set(view, (json = JSON.stringify(view)));
+        return json;
+      })
+      .join(',')}]`;
+  }
+  private readonly viewJson = new WeakMap<ApiKeyView, string>();
 
   protected async handleRevokeKey(ctx: RequestContext): Promise<void> {
     const principal = await this.requirePrincipal(ctx);

@@ -30,6 +30,7 @@ export abstract class BackendCore {
   protected readonly deviceCodeTtlSeconds: number;
   protected readonly deviceIntervalSeconds: number;
   protected readonly refreshPolicy: RefreshPolicy;
+  protected readonly listRevokedKeys: boolean;
   protected readonly rateLimiter: SlidingWindowRateLimiter | null;
   /** Seeding of the store (users, clients, fields, bootstrap keys); every request awaits it. */
   protected readonly ready: Promise<void>;
@@ -51,6 +52,7 @@ export abstract class BackendCore {
     this.deviceCodeTtlSeconds = options.deviceCodeTtlSeconds ?? 600;
     this.deviceIntervalSeconds = options.deviceIntervalSeconds ?? 1;
     this.refreshPolicy = options.refreshPolicy ?? { kind: 'strict' };
+    this.listRevokedKeys = options.listRevokedKeys ?? false;
     const limit = options.rateLimitPerSecond ?? 0;
     this.rateLimiter = limit > 0 ? new SlidingWindowRateLimiter(limit) : null;
     this.routes = this.buildRoutes();

@@ -16,6 +16,7 @@ import type { ReferenceBackendOptions } from './types.js';
 export { ReferenceBackend } from './backend.js';
 export { parsePolicy } from './policy.js';
 export { parseDateTime } from './datetime.js';
+export { RETENTION_MS } from './tokens.js';
 export type {
   AccessTokenCheck,
   AccessTokenClaims,

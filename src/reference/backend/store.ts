@@ -172,8 +172,8 @@ export interface BackendStore {
   insertApiKey(key: ApiKeyRecord): Promise<void>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
   getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
-  /** Newest first. */
-  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Newest first; revoked keys too unless `includeRevoked` is false. */
+  listApiKeys(options?: { includeRevoked?: boolean }): Promise<ApiKeyRecord[]>;
   /** Sets `revokedAt` unless already set (idempotent); undefined for an unknown id. */
   markApiKeyRevoked(id: string, now: number): Promise<ApiKeyRecord | undefined>;
 
@@ -215,13 +215,32 @@ export interface BackendStore {
   claimAuthorizationCode(hash: string, now: number, familyId: string): Promise<AuthCodeClaimResult>;
 
   getFields(): Promise<FieldCollectionRecord>;
+  /**
+   * Retention (optional: a store without it keeps everything): deletes the device and
+   * authorization codes that expired before `before`, and the families `diedBefore` judges dead
+   * since before `before` (given the family and its current token) with all their refresh tokens,
+   * and with `revokedKeys` the API keys revoked before `before` (otherwise revoked keys are kept:
+   * the audit-style listing shows them). A purged key leaves its id and revocation time behind, so
+   * that revoking it again still succeeds (AK-09).
+   */
+  purge?(before: number, diedBefore: (family: FamilyRecord, current: RefreshTokenRecord | undefined) => boolean, options?: { revokedKeys?: boolean }): Promise<void>;
   getListField(id: string): Promise<ListFieldRecord | undefined>;
   putListField(field: ListFieldRecord): Promise<void>;
 }
 
-/** Deep copy, so that nobody holding a record can change the store behind its back. */
+/**
+ * A copy, so that nobody holding a record can change the store behind its back. Records of
+ * primitives only (keys, families, tokens, codes: nearly every call) are copied flat, which shares
+ * their strings (immutable) instead of duplicating them: a deep run stores 100,000+ records, and
+ * `structuredClone` doubled their memory and was most of the store's time (issue 13).
+ */
 function copy<T>(value: T): T {
-  return structuredClone(value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return structuredClone(value);
+  for (const field in value) {
+    const v = (value as Record<string, unknown>)[field];
+    if (v !== null && typeof v === 'object') return structuredClone(value);
+  }
+  return { ...value };
 }
 
 /** The default store: plain maps, every method resolving on the next microtask. */
@@ -230,6 +249,8 @@ export class InMemoryBackendStore implements BackendStore {
   protected readonly clients = new Map<string, ClientRecord>();
   protected readonly apiKeys = new Map<string, ApiKeyRecord>();
   protected readonly apiKeysByHash = new Map<string, string>();
+  /** Revocation time of the purged keys, by id (`purge`): their only trace. */
+  protected readonly purgedKeys = new Map<string, number>();
   /** `listApiKeys` order, kept until a key is added (null: to be sorted again). */
   protected apiKeysNewestFirst: ApiKeyRecord[] | null = null;
   protected readonly families = new Map<string, FamilyRecord>();
@@ -280,13 +301,17 @@ export class InMemoryBackendStore implements BackendStore {
    * holds only primitives): a deep run lists thousands of keys hundreds of times, and sorting and
    * deep-cloning them all at every listing made the whole run quadratic (issue 13).
    */
-  async listApiKeys(): Promise<ApiKeyRecord[]> {
+  async listApiKeys(options: { includeRevoked?: boolean } = {}): Promise<ApiKeyRecord[]> {
     this.apiKeysNewestFirst ??= [...this.apiKeys.values()].sort((a, b) => b.createdAt - a.createdAt || b.seq - a.seq);
-    return this.apiKeysNewestFirst.map((key) => ({ ...key }));
+    const keys = options.includeRevoked === false ? this.apiKeysNewestFirst.filter((key) => key.revokedAt === null) : this.apiKeysNewestFirst;
+    return keys.map((key) => ({ ...key }));
   }
 
   async markApiKeyRevoked(id: string, now: number): Promise<ApiKeyRecord | undefined> {
     const key = this.apiKeys.get(id);
+    const purgedAt = this.purgedKeys.get(id);
+    // A purged key is revoked already: what is left of it (AK-09, revoking again succeeds).
+    if (!key && purgedAt !== undefined) return { id, name: '', prefix: '', hash: '', userId: '', createdAt: purgedAt, expiresAt: null, revokedAt: purgedAt, seq: -1 };
     if (!key) return undefined;
     if (key.revokedAt === null) key.revokedAt = now;
     return copy(key);
@@ -422,6 +447,34 @@ export class InMemoryBackendStore implements BackendStore {
     record.usedAt = now;
     record.familyId = familyId;
     return { kind: 'claimed', record: copy(record) };
+  }
+
+  async purge(before: number, diedBefore: (family: FamilyRecord, current: RefreshTokenRecord | undefined) => boolean, options: { revokedKeys?: boolean } = {}): Promise<void> {
+    if (options.revokedKeys) {
+      for (const [id, key] of this.apiKeys) {
+        if (key.revokedAt === null || key.revokedAt >= before) continue;
+        this.apiKeys.delete(id);
+        this.apiKeysByHash.delete(key.hash);
+        this.purgedKeys.set(id, key.revokedAt);
+        this.apiKeysNewestFirst = null;
+      }
+    }
+    for (const [hash, record] of this.deviceCodes) if (record.expiresAt < before) this.deviceCodes.delete(hash);
+    for (const [hash, record] of this.authorizationCodes) if (record.expiresAt < before) this.authorizationCodes.delete(hash);
+    const dead = new Map<string, boolean>();
+    for (const [hash, token] of this.refreshTokens) {
+      let isDead = dead.get(token.familyId);
+      if (isDead === undefined) {
+        const family = this.families.get(token.familyId);
+        isDead = family !== undefined && diedBefore(copy(family), (() => {
+          const current = this.refreshTokens.get(family.currentHash);
+          return current && copy(current);
+        })());
+        dead.set(token.familyId, isDead);
+      }
+      if (isDead) this.refreshTokens.delete(hash);
+    }
+    for (const [id, isDead] of dead) if (isDead) this.families.delete(id);
   }
 
   async getFields(): Promise<FieldCollectionRecord> {

@@ -9,6 +9,8 @@ import type { AccessTokenClaims, DeviceAuthorization, TokenOutcome, TokenPair } 
 import { REFRESH_PREFIX, REFRESH_RE, DEVICE_PREFIX, AUTH_CODE_PREFIX, JWT_ISSUER, JWT_AUDIENCE, USER_CODE_ALPHABET, AUTH_CODE_TTL_MS, PKCE_VERIFIER_RE, sha256Hex, randomToken, stringsEqualConstantTime } from './shared.js';
 import { ApiKeyEndpoints } from './api-keys.js';
 
+/** How long a dead token or code is kept (backend clock). */
+export const RETENTION_MS = 24 * 3600 * 1000;
 export abstract class TokenIssuer extends ApiKeyEndpoints {
   // ---------------------------------------------------------------------------------------------
   // Tokens: families, access tokens, rotation (RT-*)
@@ -61,8 +63,37 @@ export abstract class TokenIssuer extends ApiKeyEndpoints {
       revokedReason: null,
     };
     await this.store.insertFamily(family, first.record);
+    await this.noteIssued(now);
     return this.tokenPair(family, first.raw, now);
   }
+
+  /**
+   * Retention, as a real backend purges dead rows: every `purgeEvery` tokens and codes issued,
+   * the rows dead for more than `RETENTION_MS` (plus the access-token lifetime) of the backend's
+   * clock are deleted — codes past their expiry, families revoked or idled out with their refresh
+   * tokens, and revoked API keys unless the listing shows them (`listRevokedKeys`) (issue 13: a deep run issues 100,000+ of them, and device approvals looked
+   * through every code ever issued). Presenting a purged refresh token or code gets
+   * `invalid_grant` (unknown), which is what a dead one gets anyway, and an access token of a
+   * purged family gets 401 `invalid_token` as it would for being expired (its family died a day
+   * after its expiry). What changes: a device code expired for more than a day answers
+   * `invalid_grant` rather than `expired_token`, the 401's description (of an access token or an
+   * API key) says `invalid` rather than `revoked`/`expired`, and a superseded token of a family dead for a day revokes nothing (there
+   * is nothing left to revoke).
+   */
+  protected override async noteIssued(now: number): Promise<void> {
+    if (++this.issuedSincePurge < this.purgeEvery) return;
+    this.issuedSincePurge = 0;
+    const before = now - RETENTION_MS - this.accessTokenTtlSeconds * 1000;
+    await this.store.purge?.(
+      before,
+      (family, current) => (family.revokedAt !== null ? family.revokedAt < before : current === undefined || !this.isWithinIdleWindow(current, family, before)),
+      // The audit-style listing shows every key ever minted: none is purged then.
+      { revokedKeys: !this.listRevokedKeys },
+    );
+  }
+  private issuedSincePurge = 0;
+  /** How many tokens and codes are issued between two looks for the dead. */
+  protected readonly purgeEvery: number = 1000;
 
   /** RT-08: a family is bound to the client it was issued to. */
   protected isClientBound(family: FamilyRecord, clientId: string): boolean {
@@ -110,6 +141,7 @@ export abstract class TokenIssuer extends ApiKeyEndpoints {
     switch (result.kind) {
       case 'rotated':
       case 'grace':
+        await this.noteIssued(now);
         return { ok: true, pair: this.tokenPair(result.family, successor.raw, now) };
       case 'replay':
         await this.onReplayDetected(result.family, result.token, now);
@@ -160,6 +192,7 @@ export abstract class TokenIssuer extends ApiKeyEndpoints {
       userId: null,
       familyId: null,
     });
+    await this.noteIssued(now);
     return { deviceCode, userCode: this.formatUserCode(userCode), expiresIn: this.deviceCodeTtlSeconds, interval: this.deviceIntervalSeconds };
   }
 
@@ -209,6 +242,7 @@ export abstract class TokenIssuer extends ApiKeyEndpoints {
       usedAt: null,
       familyId: null,
     });
+    await this.noteIssued(now);
     return code;
   }
 

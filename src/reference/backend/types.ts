@@ -28,6 +28,14 @@ export interface ReferenceBackendOptions {
   deviceCodeTtlSeconds?: number;
   /** RFC 8628 `interval`; default 1. The backend never sends `slow_down`. */
   deviceIntervalSeconds?: number;
+  /**
+   * List revoked keys in `GET /api/admin/api-key` (with their `revokedAt`); default false.
+   * Choice: revocation is a soft delete (docs S6: the row is kept for audit) and whether the
+   * listing shows revoked rows is not documented (research §ekso-public-docs, "unknown"). The
+   * reference hides them by default, as most consoles do once a key is deleted; `true` serves an
+   * audit-style listing that grows with every key ever minted (`serve --list-revoked-keys`).
+   */
+  listRevokedKeys?: boolean;
   /** Refresh-token reuse policy; default strict. */
   refreshPolicy?: RefreshPolicy;
   /** Injectable clock; default real time, moved forward by the clock hook. */

@@ -148,9 +148,26 @@ export class BackendDriver {
 
   // ---- the API (/api) -------------------------------------------------------------------
 
+  /** The normalized URL of each API path without a query (bounded; the probe is sent thousands of times). */
+  private readonly apiUrls = new Map<string, string>();
+
+  private apiUrl(path: string, query: Record<string, string> | undefined): string {
+    if (query && Object.keys(query).length) {
+      const url = new URL(this.resolve(path));
+      for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+      return url.toString();
+    }
+    let url = this.apiUrls.get(path);
+    if (url === undefined) {
+      url = new URL(this.resolve(path)).toString();
+      if (this.apiUrls.size >= 256) this.apiUrls.clear();
+      this.apiUrls.set(path, url);
+    }
+    return url;
+  }
+
   api(method: string, path: string, options: ApiRequestOptions = {}): Promise<HttpResponse> {
-    const url = new URL(this.resolve(path));
-    for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
+    const url = this.apiUrl(path, options.query);
     const headers: Record<string, string> = { accept: 'application/json', ...authorizationHeader(options.credential), ...options.headers };
     let body: string | undefined;
     if (options.json !== undefined) {
@@ -162,7 +179,7 @@ export class BackendDriver {
     }
     return this.http.send({
       method,
-      url: url.toString(),
+      url,
       headers,
       ...(body !== undefined ? { body } : {}),
       ...(options.freshConnection ? { freshConnection: true } : {}),
