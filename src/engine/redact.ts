@@ -15,9 +15,9 @@
  *
  * Cost: one pass per string whatever the number of registered secrets. Secrets are indexed by
  * their last 16 characters (8 for shorter ones: the minimum length is 8); at each position of the
- * view one rolling hash of the window ending there is looked up (see `TailIndex`). Tails, not heads, because heads are shared (every JWT of one
- * issuer starts alike, every API key with `ek_live_`) while tails are the random part — a bucket
- * holds one secret. (The previous redactor scanned the text once per registered secret: a long
+ * view one rolling hash of the window ending there is looked up (see `TailIndex`). Tails, not
+ * heads, because heads are shared (every JWT of one issuer starts alike, every API key with
+ * `ek_live_`) while tails are the random part — a bucket holds one secret. (The previous redactor scanned the text once per registered secret: a long
  * run spent most of its time there, issue 13.)
  */
 import { sha256Hex } from './text.js';
@@ -108,6 +108,8 @@ function spellingCode(text: string, from: number, to: number): number {
 class TailIndex {
   private tails = new Int32Array(256);
   private codes = new Float64Array(256);
+  /** `32 - log2(capacity)`: a slot number is the top bits of a 32-bit product. */
+  private shift = 24;
   private used = 0;
   /** Slots looked at by `scan` so far (the cost test counts them). */
   probes = 0;
@@ -120,13 +122,9 @@ class TailIndex {
     this.dropFactor = f;
   }
 
-  get size(): number {
-    return this.used;
-  }
-
   /** First slot of a tail (multiplicative hashing: the rolling hash's low bits are its weakest). */
   private home(tail: number): number {
-    return Math.imul(tail, 0x9e3779b1) >>> (32 - Math.log2(this.tails.length));
+    return Math.imul(tail, 0x9e3779b1) >>> this.shift;
   }
 
   /** Whether the spelling is indexed (by its hashes: equal hashes are equal spellings here). */
@@ -156,6 +154,7 @@ class TailIndex {
     const { tails, codes } = this;
     this.tails = new Int32Array(tails.length * 2);
     this.codes = new Float64Array(tails.length * 2);
+    this.shift -= 1;
     this.used = 0;
     for (let i = 0; i < tails.length; i++) if (tails[i] !== 0) this.put(tails[i]!, codes[i]!);
   }
@@ -165,11 +164,10 @@ class TailIndex {
     const { width, dropFactor, tails, codes } = this;
     if (!this.used || view.length < width) return;
     const mask = tails.length - 1;
-    const shift = 32 - Math.log2(tails.length);
     let h = windowHash(view, 0, width);
     for (let end = width; ; end++) {
       const tail = (h & TAIL_MASK) + 1;
-      for (let i = Math.imul(tail, 0x9e3779b1) >>> shift; ; i = (i + 1) & mask) {
+      for (let i = this.home(tail); ; i = (i + 1) & mask) {
         this.probes += 1;
         const t = tails[i]!;
         if (t === 0) break;

@@ -11,6 +11,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Redactor } from '../engine/redact.js';
 import { RateLimiter, Semaphore, sleep } from '../engine/limits.js';
+import { boundedMemo } from '../engine/memo.js';
 import { DISCARD, type ExchangeSink, type RecordedExchange } from '../engine/transcript.js';
 
 export type TransportFailure = 'timeout' | 'reset' | 'refused' | 'dns' | 'tls' | 'aborted' | 'other';
@@ -171,21 +172,10 @@ export class HttpClient {
   }
 
   /**
-   * Parsed URLs by their text, for the few URLs a run sends to again and again (the probe, the
-   * token endpoint): parsing was a measurable part of each request (issue 13). Bounded; a URL
+   * Parsed URLs by their text: parsing was a measurable part of each request (issue 13). A URL
    * object is never changed once parsed.
    */
-  private readonly parsedUrls = new Map<string, URL>();
-
-  private parse(text: string): URL {
-    let url = this.parsedUrls.get(text);
-    if (!url) {
-      url = new URL(text);
-      if (this.parsedUrls.size >= 256) this.parsedUrls.clear();
-      this.parsedUrls.set(text, url);
-    }
-    return url;
-  }
+  private readonly parse = boundedMemo((text) => new URL(text));
 
   private async sendOnce(request: HttpRequest): Promise<HttpResponse> {
     const url = this.parse(request.url);

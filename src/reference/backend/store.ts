@@ -466,10 +466,8 @@ export class InMemoryBackendStore implements BackendStore {
       let isDead = dead.get(token.familyId);
       if (isDead === undefined) {
         const family = this.families.get(token.familyId);
-        isDead = family !== undefined && diedBefore(copy(family), (() => {
-          const current = this.refreshTokens.get(family.currentHash);
-          return current && copy(current);
-        })());
+        const current = family && this.refreshTokens.get(family.currentHash);
+        isDead = family !== undefined && diedBefore(copy(family), current && copy(current));
         dead.set(token.familyId, isDead);
       }
       if (isDead) this.refreshTokens.delete(hash);

@@ -71,13 +71,14 @@ export abstract class TokenIssuer extends ApiKeyEndpoints {
    * Retention, as a real backend purges dead rows: every `purgeEvery` tokens and codes issued,
    * the rows dead for more than `RETENTION_MS` (plus the access-token lifetime) of the backend's
    * clock are deleted — codes past their expiry, families revoked or idled out with their refresh
-   * tokens, and revoked API keys unless the listing shows them (`listRevokedKeys`) (issue 13: a deep run issues 100,000+ of them, and device approvals looked
-   * through every code ever issued). Presenting a purged refresh token or code gets
-   * `invalid_grant` (unknown), which is what a dead one gets anyway, and an access token of a
-   * purged family gets 401 `invalid_token` as it would for being expired (its family died a day
-   * after its expiry). What changes: a device code expired for more than a day answers
-   * `invalid_grant` rather than `expired_token`, the 401's description (of an access token or an
-   * API key) says `invalid` rather than `revoked`/`expired`, and a superseded token of a family dead for a day revokes nothing (there
+   * tokens, and revoked API keys unless the listing shows them (`listRevokedKeys`) (issue 13: a
+   * deep run issues 100,000+ of them, and device approvals looked through every code ever
+   * issued). Presenting a purged refresh token or code gets `invalid_grant` (unknown), which is
+   * what a dead one gets anyway, and an access token of a purged family gets 401 `invalid_token`
+   * as it would for being expired (its family died a day after its expiry). What changes: a
+   * device code expired for more than a day answers `invalid_grant` rather than `expired_token`,
+   * the 401's description (of an access token or an API key) says `invalid` rather than
+   * `revoked`/`expired`, and a superseded token of a family dead for a day revokes nothing (there
    * is nothing left to revoke).
    */
   protected override async noteIssued(now: number): Promise<void> {

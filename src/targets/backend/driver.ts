@@ -3,6 +3,7 @@
  * and discovery, encodings, test hooks) and nothing of the requirements: it sends what a check
  * asks and hands back the raw response. Checks judge.
  */
+import { boundedMemo } from '../../engine/memo.js';
 import { DiscoveryMetadata, parseWire } from '../../spec/wire.js';
 import type { HttpClient, HttpResponse } from '../http.js';
 import { DEFAULT_PROFILE, type Profile } from './profile.js';
@@ -148,22 +149,14 @@ export class BackendDriver {
 
   // ---- the API (/api) -------------------------------------------------------------------
 
-  /** The normalized URL of each API path without a query (bounded; the probe is sent thousands of times). */
-  private readonly apiUrls = new Map<string, string>();
+  /** The normalized URL of an API path without a query (the probe is sent thousands of times). */
+  private readonly plainApiUrl = boundedMemo((path) => new URL(this.resolve(path)).toString());
 
   private apiUrl(path: string, query: Record<string, string> | undefined): string {
-    if (query && Object.keys(query).length) {
-      const url = new URL(this.resolve(path));
-      for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-      return url.toString();
-    }
-    let url = this.apiUrls.get(path);
-    if (url === undefined) {
-      url = new URL(this.resolve(path)).toString();
-      if (this.apiUrls.size >= 256) this.apiUrls.clear();
-      this.apiUrls.set(path, url);
-    }
-    return url;
+    if (!query || !Object.keys(query).length) return this.plainApiUrl(path);
+    const url = new URL(this.resolve(path));
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    return url.toString();
   }
 
   api(method: string, path: string, options: ApiRequestOptions = {}): Promise<HttpResponse> {
