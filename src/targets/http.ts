@@ -9,6 +9,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Redactor } from '../engine/redact.js';
 import { RateLimiter, Semaphore, sleep } from '../engine/limits.js';
 import { boundedMemo } from '../engine/memo.js';
@@ -75,9 +76,7 @@ export interface HttpClientOptions {
   lookup?: typeof import('node:dns').lookup;
   /**
    * A pooled keep-alive connection idle for longer than this is closed rather than reused (ms,
-   * default 1000). Servers close idle connections on their own schedule (Node's default
-   * `keepAliveTimeout` is 5 s, others are shorter and not all announce it): a request written on
-   * a connection the server is closing dies with "socket hang up" before any answer.
+   * default and maximum 1000; see `pooling`).
    */
   maxIdleSocketMs?: number;
 }
@@ -88,8 +87,8 @@ export interface HttpClientOptions {
  * was a measurable part of a request's cost, issue 13).
  */
 const DATA_EVENTS = Symbol('ekso-conformance data events');
-function dataEventsOf(socket: Socket): number {
-  const counted = socket as Socket & { [DATA_EVENTS]?: number };
+function dataEventsOf(socket: Duplex): number {
+  const counted = socket as Duplex & { [DATA_EVENTS]?: number };
   if (counted[DATA_EVENTS] === undefined) {
     counted[DATA_EVENTS] = 0;
     socket.on('data', () => (counted[DATA_EVENTS] = (counted[DATA_EVENTS] ?? 0) + 1));
@@ -97,9 +96,94 @@ function dataEventsOf(socket: Socket): number {
   return counted[DATA_EVENTS];
 }
 
+/** The data events a socket had when it was last handed to a request from the pool. */
+const DATA_AT_REUSE = Symbol('ekso-conformance data events at reuse');
+type PooledSocket = Socket & { [DATA_AT_REUSE]?: number };
+
+/**
+ * The connection pools. A pooled connection idle for longer than `idleLimitMs` is closed rather
+ * than reused: servers close idle connections on their own schedule (Node's default
+ * `keepAliveTimeout` is 5 s, others are shorter and not all announce it), and a request written
+ * on a connection the server is closing dies with "socket hang up" before any answer. The idle
+ * timer is the socket's own inactivity timer (see `keepIdle`), not the agent's `timeout` option,
+ * which also watches every request with a listener of its own (a measurable part of a request's
+ * cost, issue 13). Node's own rule stays: a server announcing `Keep-Alive: timeout=1` or less
+ * gets no reuse at all; a longer announcement is no shorter than the idle limit (at most 1 s), so
+ * it needs nothing more.
+ *
+ * As a request takes a pooled connection, the pool also notes how many data events it had had:
+ * data after that is an answer to this request, which rules out the keep-alive race (see
+ * StaleConnectionError). Kept on the socket, not the request: a property added to node's request
+ * objects changes their shape, and node's own code then runs slower on all of them.
+ */
+// A mixin's base must take any arguments (TS2545); both agents take node's AgentOptions.
+function pooling<Base extends new (...args: any[]) => http.Agent>(base: Base) {
+  return class extends base {
+    idleLimitMs = MAX_IDLE_SOCKET_MS;
+    override keepSocketAlive(socket: Duplex): void {
+      return keepIdle(super.keepSocketAlive(socket), socket as PooledSocket, this.idleLimitMs);
+    }
+    override reuseSocket(socket: Duplex, request: http.ClientRequest): void {
+      super.reuseSocket(socket, request);
+      takeFromPool(socket as PooledSocket);
+    }
+  };
+}
+const Pool = pooling(http.Agent);
+const TlsPool = pooling(https.Agent);
+
+function pool<P extends typeof Pool | typeof TlsPool>(kind: P, idleLimitMs: number, lookup: HttpClientOptions['lookup']): InstanceType<P> {
+  const agent = new kind({ keepAlive: true, maxSockets: 64, ...(lookup ? { lookup } : {}) }) as InstanceType<P>;
+  agent.idleLimitMs = idleLimitMs;
+  return agent;
+}
+
+/**
+ * `keepSocketAlive` says (despite its declared type) whether the socket goes back to the pool.
+ * The socket's inactivity timer is set once and stays: any read or write restarts it, so it
+ * fires only after `idleLimitMs` without traffic; the agent then closes the socket if it is in
+ * the pool, and ignores it if a request is using it (a slow answer is the request's own timer's
+ * business).
+ */
+function keepIdle(kept: unknown, socket: PooledSocket, idleLimitMs: number): void {
+  if (kept && socket.timeout !== idleLimitMs) socket.setTimeout(idleLimitMs);
+  return kept as void;
+}
+
+function takeFromPool(socket: PooledSocket): void {
+  socket[DATA_AT_REUSE] = dataEventsOf(socket);
+}
+
+/** Whether a request given a pooled connection has had any data on it since. */
+function dataSinceReuse(request: http.ClientRequest): boolean {
+  const socket = request.socket as PooledSocket | null;
+  const atReuse = socket?.[DATA_AT_REUSE];
+  return socket !== null && atReuse !== undefined && dataEventsOf(socket) > atReuse;
+}
+
+/** A request URL as sent: parsed, and its origin (H-06). */
+interface RequestTarget {
+  url: URL;
+  origin: string;
+  isHttps: boolean;
+}
+
+function requestTarget(text: string): RequestTarget {
+  const url = new URL(text);
+  return { url, origin: url.origin, isHttps: url.protocol === 'https:' };
+}
+
+/** How an exchange ends (see `HttpClient.ended`). */
+interface Ending {
+  release: () => void;
+  retry429: boolean;
+}
+/** The second attempt of an exchange, which the first one ends. */
+const RETRY = Symbol('retry on a fresh connection');
+
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const MAX_RECORDED_BODY = 4000;
-const DEFAULT_MAX_IDLE_SOCKET_MS = 1000;
+const MAX_IDLE_SOCKET_MS = 1000;
 
 /**
  * A request that failed on a reused keep-alive connection before any byte of an answer came
@@ -120,15 +204,24 @@ export class HttpClient {
   /** Where exchanges go; the check runner points it at the current execution. */
   sink: ExchangeSink = DISCARD;
   requestCount = 0;
+  /**
+   * How to fail each request in flight when the run's signal aborts, in reusable slots: a Set or
+   * Map of them, added to and deleted from for every request, was a measurable part of its cost
+   * (a function as a key needs a hash stored on it; deletions make the table rebuild itself).
+   */
+  private readonly inFlight: Array<(() => void) | undefined> = [];
+  private readonly freeSlots: number[] = [];
 
   constructor(private readonly options: HttpClientOptions) {
     this.limiter = options.sharedLimiter ?? new RateLimiter(options.ratePerSecond ?? null);
     this.semaphore = new Semaphore(options.concurrency ?? 8);
     this.origins = new Set([...options.allowedOrigins].map((o) => new URL(o).origin));
-    // `timeout` of a keep-alive agent closes a pooled socket once it has been idle that long
-    // (Node shortens it further when the server announces `Keep-Alive: timeout=N`).
-    const pool = { keepAlive: true, maxSockets: 64, timeout: options.maxIdleSocketMs ?? DEFAULT_MAX_IDLE_SOCKET_MS };
-    this.agents = { http: new http.Agent(pool), https: new https.Agent(pool) };
+    const idleLimitMs = Math.min(options.maxIdleSocketMs ?? MAX_IDLE_SOCKET_MS, MAX_IDLE_SOCKET_MS);
+    this.agents = { http: pool(Pool, idleLimitMs, options.lookup), https: pool(TlsPool, idleLimitMs, options.lookup) };
+    // Stopping the run fails every request in flight at once (a hanging target cannot hold it).
+    options.signal?.addEventListener('abort', () => {
+      for (const stop of [...this.inFlight]) stop?.();
+    }, { once: true });
   }
 
   allowOrigin(origin: string): void {
@@ -154,15 +247,14 @@ export class HttpClient {
   }
 
   send(request: HttpRequest): Promise<HttpResponse> {
-    // The usual answer (not a 429) goes straight back: no second async layer per request.
-    return this.sendOnce(request).then((response) => (response.status !== 429 || request.raw429 ? response : this.retryAfter429(request, response)));
+    return this.sendOnce(request, true);
   }
 
   /** The target is rate-limiting us: up to three more tries, slower each time. */
   private async retryAfter429(request: HttpRequest, first: HttpResponse): Promise<HttpResponse> {
     let response = first;
     for (let attempt = 0; ; attempt += 1) {
-      if (attempt > 0) response = await this.sendOnce(request);
+      if (attempt > 0) response = await this.sendOnce(request, false);
       if (response.status !== 429 || attempt >= 3) return response;
       // The target is rate-limiting us: slow down for the rest of the run (just under Ekso's
       // documented 50/s at first, then further if it insists), and honour Retry-After.
@@ -172,113 +264,172 @@ export class HttpClient {
   }
 
   /**
-   * Parsed URLs by their text: parsing was a measurable part of each request (issue 13). A URL
-   * object is never changed once parsed.
+   * Parsed URLs by their text: parsing was a measurable part of each request (issue 13). A
+   * target is never changed once parsed.
    */
-  private readonly parse = boundedMemo((text) => new URL(text));
+  private readonly parse = boundedMemo(requestTarget);
 
-  private async sendOnce(request: HttpRequest): Promise<HttpResponse> {
-    const url = this.parse(request.url);
-    if (!this.origins.has(url.origin)) {
-      throw new ForeignHostError(`refusing to send a request to ${url.origin}: not the target's origin (H-06)`);
+  /**
+   * One request, in as few promises as it takes (issue 13: each async layer was a measurable part
+   * of a request against a fast target): confined to the target's origin, under the concurrency
+   * and rate caps, recorded. `retry429`: a 429 answer is retried (after the caps' place is given
+   * back) unless the request asked for it raw.
+   */
+  private sendOnce(request: HttpRequest, retry429: boolean): Promise<HttpResponse> {
+    let target: RequestTarget;
+    try {
+      target = this.parse(request.url);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!this.origins.has(target.origin)) {
+      return Promise.reject(new ForeignHostError(`refusing to send a request to ${target.origin}: not the target's origin (H-06)`));
     }
     // The usual case waits for nothing: no await (each one is a trip through the microtask queue).
-    const release = this.semaphore.tryAcquire() ?? (await this.semaphore.acquire());
-    try {
-      if (!request.unthrottled) {
-        const wait = this.limiter.take();
-        if (wait) await wait;
-      }
-      if (this.options.signal?.aborted) throw new TransportError('aborted', request.url, 'the run was stopped (Ctrl-C or --max-time); not sent');
-      this.requestCount += 1;
-      let started = Date.now();
-      try {
-        let response: HttpResponse;
-        try {
-          response = await this.transmit(url, request);
-        } catch (error) {
-          if (!(error instanceof StaleConnectionError)) throw error;
-          // Choice: one retry, on a fresh connection, and only for a failure that provably came
-          // before the target answered anything on a connection it was closing. Both attempts
-          // are in the transcript; the checks see only the retry's answer, the one the target
-          // gave (the dead attempt never reached it, so it is no presentation of a token).
-          this.record(request, started, undefined, error.failure, 'on a reused keep-alive connection the target was closing; retried once on a fresh connection');
-          this.requestCount += 1;
-          started = Date.now();
-          response = await this.transmit(url, { ...request, freshConnection: true });
-        }
-        this.record(request, started, response);
-        return response;
-      } catch (error) {
-        const failure = error instanceof TransportError ? error : error instanceof StaleConnectionError ? error.failure : new TransportError('other', request.url, String(error));
-        this.record(request, started, undefined, failure);
-        throw failure;
-      }
-    } finally {
-      release();
-    }
+    const release = this.semaphore.tryAcquire();
+    if (!release) return this.semaphore.acquire().then((acquired) => this.sendHolding(target, request, acquired, retry429));
+    return this.sendHolding(target, request, release, retry429);
   }
 
-  private transmit(url: URL, request: HttpRequest): Promise<HttpResponse> {
-    const isHttps = url.protocol === 'https:';
-    const lib = isHttps ? https : http;
-    const agent = request.freshConnection ? false : isHttps ? this.agents.https : this.agents.http;
+  /** `sendOnce` holding a place of the concurrency cap, given back when the exchange ends. */
+  private sendHolding(target: RequestTarget, request: HttpRequest, release: () => void, retry429: boolean): Promise<HttpResponse> {
+    const wait = request.unthrottled ? undefined : this.limiter.take();
+    if (wait) return wait.then(() => this.exchange(target, request, release, retry429));
+    return this.exchange(target, request, release, retry429);
+  }
+
+  private exchange(target: RequestTarget, request: HttpRequest, release: () => void, retry429: boolean): Promise<HttpResponse> {
+    if (this.options.signal?.aborted) {
+      release();
+      return Promise.reject(new TransportError('aborted', request.url, 'the run was stopped (Ctrl-C or --max-time); not sent'));
+    }
+    this.requestCount += 1;
+    return this.transmit(target, request, Date.now(), { release, retry429 });
+  }
+
+  /** The end of an exchange: the concurrency cap's place given back, a 429 retried if asked. */
+  private ended(request: HttpRequest, ending: Ending, response: HttpResponse): HttpResponse | Promise<HttpResponse> {
+    ending.release();
+    return ending.retry429 && response.status === 429 && !request.raw429 ? this.retryAfter429(request, response) : response;
+  }
+
+  /**
+   * What follows a failed exchange: recorded, and thrown — or, for the keep-alive race, retried
+   * once on a fresh connection. Choice: one retry, and only for a failure that provably came
+   * before the target answered anything on a connection it was closing. Both attempts are in the
+   * transcript; the checks see only the retry's answer, the one the target gave (the dead attempt
+   * never reached it, so it is no presentation of a token).
+   */
+  private async failed(target: RequestTarget, request: HttpRequest, started: number, error: TransportError | StaleConnectionError, retried: boolean): Promise<HttpResponse> {
+    if (error instanceof StaleConnectionError && !retried) {
+      this.record(request, started, undefined, error.failure, 'on a reused keep-alive connection the target was closing; retried once on a fresh connection');
+      this.requestCount += 1;
+      return this.transmit(target, request, Date.now(), RETRY);
+    }
+    const failure = error instanceof StaleConnectionError ? error.failure : error;
+    this.record(request, started, undefined, failure);
+    throw failure;
+  }
+
+  /**
+   * Sends the request and settles with its answer, recorded — or with `failed`'s outcome — and
+   * then ends the exchange (`ending`) in the same step: the caller awaits this very promise, no
+   * other layer (each one cost a measurable part of a request, issue 13). RETRY: the retry after
+   * the keep-alive race, on a connection of its own, ended by the first attempt.
+   */
+  private transmit(target: RequestTarget, request: HttpRequest, started: number, ending: Ending | typeof RETRY): Promise<HttpResponse> {
+    const fresh = ending === RETRY;
+    const agent = fresh || request.freshConnection ? false : target.isHttps ? this.agents.https : this.agents.http;
     const timeoutMs = request.timeoutMs ?? this.options.timeoutMs ?? 30_000;
-    const headers: Record<string, string> = { ...(request.headers ?? {}) };
-    if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
-    const started = Date.now();
+    // node:http only reads the headers it is given: a copy only to add one.
+    const headers = request.body === undefined ? request.headers : { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
     const signal = this.options.signal;
-    return new Promise<HttpResponse>((resolve, reject) => {
-      const onAbort = () => fail('aborted', 'the run was stopped (Ctrl-C or --max-time) while waiting for the answer');
+    return new Promise<HttpResponse>((resolve) => {
       let settled = false;
       /** Whether any byte of an answer arrived (then a failure is never the keep-alive race). */
       let answered = false;
-      const fail = (failure: TransportFailure, detail: string, stale = false) => {
-        if (settled) return;
+      let req: http.ClientRequest | undefined;
+      /** Where `onAbort` is in `inFlight`. */
+      let slot: number | undefined;
+      const settle = (outcome: HttpResponse | Promise<HttpResponse>) => {
         settled = true;
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        req.destroy();
-        const error = new TransportError(failure, request.url, detail);
-        reject(stale ? new StaleConnectionError(error) : error);
+        if (slot !== undefined) {
+          this.inFlight[slot] = undefined;
+          this.freeSlots.push(slot);
+        }
+        resolve(outcome);
       };
-      const options: http.RequestOptions = { method: request.method, headers, agent };
-      if (this.options.lookup) options.lookup = this.options.lookup;
-      const req = lib.request(url, options, (res) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_BODY_BYTES) return fail('other', `response body over ${MAX_BODY_BYTES} bytes`);
-          chunks.push(chunk);
-        });
-        res.on('error', (err) => fail(classify(err), err.message));
-        res.on('aborted', () => fail('reset', 'response aborted'));
-        res.on('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-          resolve(new ReceivedResponse(res.statusCode ?? 0, flattenHeaders(res.headers), text, Date.now() - started));
-        });
-      });
+      const fail = (failure: TransportFailure, detail: string, stale = false) => {
+        if (settled) return;
+        const error = new TransportError(failure, request.url, detail);
+        const outcome = this.failed(target, request, started, stale ? new StaleConnectionError(error) : error, fresh);
+        settle(
+          ending === RETRY
+            ? outcome
+            : outcome.then(
+                (response) => this.ended(request, ending, response),
+                (reason: unknown) => {
+                  ending.release();
+                  throw reason;
+                },
+              ),
+        );
+        req?.destroy();
+      };
+      const onAbort = () => fail('aborted', 'the run was stopped (Ctrl-C or --max-time) while waiting for the answer');
       const timer = setTimeout(() => fail('timeout', `no complete answer within ${timeoutMs} ms`), timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (signal?.aborted) onAbort();
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        const failure = classify(err);
-        // The keep-alive race: a pooled connection closed by the target as this request was
-        // written fails with a reset or "socket hang up" before any answer.
-        const dataSeen = req.socket ? dataEventsOf(req.socket) > dataAtStart : false;
-        fail(failure, err.message, failure === 'reset' && req.reusedSocket && !answered && !dataSeen && !signal?.aborted);
-      });
-      // A response's first byte (its status line) counts as an answer too, before headers end.
-      let dataAtStart = 0;
-      req.once('socket', (socket: Socket) => (dataAtStart = dataEventsOf(socket)));
-      if (request.body !== undefined) req.write(request.body);
-      req.end();
+      if (signal) {
+        // One listener on the run's signal for all requests (see the constructor): an abort
+        // listener added and removed per request was a measurable part of its cost.
+        if (signal.aborted) return onAbort();
+        slot = this.freeSlots.pop() ?? this.inFlight.length;
+        this.inFlight[slot] = onAbort;
+      }
+      // The URL object and the options apart, as most callers of node:http pass them: node's
+      // request code then sees objects of one shape (an options object of our own shape made it
+      // slower for every request in the process).
+      const options: http.RequestOptions = { method: request.method, headers, agent };
+      // The pools resolve names with the client's lookup (H-06); a connection of its own needs it
+      // given (in every request's options it made node's request code measurably slower).
+      if (agent === false && this.options.lookup) options.lookup = this.options.lookup;
+      try {
+        req = (target.isHttps ? https : http).request(target.url, options, (res) => {
+          answered = true;
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_BODY_BYTES) return fail('other', `response body over ${MAX_BODY_BYTES} bytes`);
+            chunks.push(chunk);
+          });
+          res.on('error', (err) => fail(classify(err), err.message));
+          res.on('aborted', () => fail('reset', 'response aborted'));
+          res.on('end', () => {
+            if (settled) return;
+            const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+            const response = new ReceivedResponse(res.statusCode ?? 0, flattenHeaders(res.headers), text, Date.now() - started);
+            try {
+              this.record(request, started, response);
+            } catch (error) {
+              return fail('other', String(error));
+            }
+            settle(ending === RETRY ? response : this.ended(request, ending, response));
+          });
+        });
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          const failure = classify(err);
+          // The keep-alive race: a pooled connection closed by the target as this request was
+          // written fails with a reset or "socket hang up" before any answer.
+          const stale = failure === 'reset' && req !== undefined && req.reusedSocket && !answered && !dataSinceReuse(req) && !signal?.aborted;
+          fail(failure, err.message, stale);
+        });
+        if (request.body !== undefined) req.write(request.body);
+        req.end();
+      } catch (error) {
+        // node:http refuses some requests before sending anything (a header with a control character).
+        fail('other', String(error));
+      }
     });
   }
 
@@ -384,8 +535,10 @@ function classify(err: NodeJS.ErrnoException): TransportFailure {
 }
 
 function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+  // Node gives the names in lower case already, and every value as one string but set-cookie's
+  // (an array): node's own object serves as it is unless there is a set-cookie to join.
+  if (headers['set-cookie'] === undefined) return headers as Record<string, string>;
   const out: Record<string, string> = {};
-  // Node gives the names in lower case already.
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;

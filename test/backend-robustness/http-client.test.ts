@@ -5,7 +5,9 @@
  * redacted (H-01, H-05, H-06).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import http from 'node:http';
+import { createServer, type Socket } from 'node:net';
 import { Redactor, fingerprint } from '../../src/engine/redact.js';
 import { materialize, type RecordedExchange } from '../../src/engine/transcript.js';
 import { ForeignHostError, HttpClient, TransportError } from '../../src/targets/http.js';
@@ -77,6 +79,67 @@ describe('HttpClient', () => {
     } finally {
       http.close();
     }
+  });
+
+  it('the stop signal ends every request in flight, also after earlier requests came and went', async () => {
+    const stop = new AbortController();
+    const http = client([hanging.baseUrl, echo.baseUrl], { signal: stop.signal });
+    try {
+      for (let i = 0; i < 5; i++) expect((await http.send({ method: 'GET', url: `${echo.baseUrl}/ok${i}` })).status).toBe(200);
+      const pending = [1, 2, 3].map((i) => failure(http.send({ method: 'GET', url: `${hanging.baseUrl}/slow${i}` })));
+      setTimeout(() => stop.abort(), 100);
+      expect((await Promise.all(pending)).map((e) => e.failure)).toEqual(['aborted', 'aborted', 'aborted']);
+    } finally {
+      http.close();
+    }
+  });
+
+  it("resolves names with the client's lookup on pooled and fresh connections alike (H-06)", async () => {
+    const asked: string[] = [];
+    const lookup = ((hostname: string, options: LookupOptions, callback: (e: NodeJS.ErrnoException | null, a: string | LookupAddress[], f?: number) => void) => {
+      asked.push(hostname);
+      if (hostname.startsWith('elsewhere.')) return callback(Object.assign(new Error(`${hostname} is not loopback`), { code: 'ENOTLOOPBACK' }), []);
+      if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+      else callback(null, '127.0.0.1', 4);
+    }) as typeof import('node:dns').lookup;
+    const port = new URL(echo.baseUrl).port;
+    const named = `http://ekso-target.test:${port}`;
+    const refused = `http://elsewhere.test:${port}`;
+    const http = client([named, refused], { lookup });
+    try {
+      expect((await http.send({ method: 'GET', url: `${named}/pooled` })).status).toBe(200);
+      expect((await http.send({ method: 'GET', url: `${named}/fresh`, freshConnection: true })).status).toBe(200);
+      expect(asked).toEqual(['ekso-target.test', 'ekso-target.test']);
+      const before = echo.requests.length;
+      await failure(http.send({ method: 'GET', url: `${refused}/x` }));
+      await failure(http.send({ method: 'GET', url: `${refused}/y`, freshConnection: true }));
+      expect(echo.requests.length).toBe(before);
+    } finally {
+      http.close();
+    }
+  });
+
+  it('reuses a pooled connection, but not one whose server announced Keep-Alive: timeout=1', async () => {
+    const connectionsFor = async (keepAliveHeader: string | undefined): Promise<number> => {
+      const sockets = new Set<Socket>();
+      const server = http.createServer((_req, res) => res.writeHead(200, keepAliveHeader ? { 'keep-alive': keepAliveHeader } : {}).end('{}'));
+      server.keepAliveTimeout = 60_000;
+      server.on('connection', (socket) => sockets.add(socket));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const harness = client([baseUrl]);
+      try {
+        for (let i = 0; i < 3; i++) expect((await harness.send({ method: 'GET', url: `${baseUrl}/${i}` })).status).toBe(200);
+        return sockets.size;
+      } finally {
+        harness.close();
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    };
+    expect(await connectionsFor(undefined)).toBe(1);
+    expect(await connectionsFor('timeout=30')).toBe(1);
+    expect(await connectionsFor('timeout=1')).toBe(3);
   });
 
   it('a sibling (cleanup) client is not stopped by the signal and shares the allowed origins', async () => {

@@ -5,7 +5,7 @@
  */
 import { boundedMemo } from '../../engine/memo.js';
 import { DiscoveryMetadata, parseWire } from '../../spec/wire.js';
-import type { HttpClient, HttpResponse } from '../http.js';
+import type { HttpClient, HttpRequest, HttpResponse } from '../http.js';
 import { DEFAULT_PROFILE, type Profile } from './profile.js';
 import type { FamilyMarker } from '../../spec/wire.js';
 
@@ -160,25 +160,23 @@ export class BackendDriver {
   }
 
   api(method: string, path: string, options: ApiRequestOptions = {}): Promise<HttpResponse> {
-    const url = this.apiUrl(path, options.query);
-    const headers: Record<string, string> = { accept: 'application/json', ...authorizationHeader(options.credential), ...options.headers };
-    let body: string | undefined;
+    // Plain assignments, no spreads of temporary objects: this runs for every request of a run.
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const authorization = authorizationValue(options.credential);
+    if (authorization !== undefined) headers.authorization = authorization;
+    if (options.headers) Object.assign(headers, options.headers);
+    const request: HttpRequest = { method, url: this.apiUrl(path, options.query), headers };
     if (options.json !== undefined) {
-      body = JSON.stringify(options.json);
+      request.body = JSON.stringify(options.json);
       headers['content-type'] = options.contentType ?? 'application/json';
     } else if (options.rawBody !== undefined) {
-      body = options.rawBody;
+      request.body = options.rawBody;
       if (options.contentType) headers['content-type'] = options.contentType;
     }
-    return this.http.send({
-      method,
-      url,
-      headers,
-      ...(body !== undefined ? { body } : {}),
-      ...(options.freshConnection ? { freshConnection: true } : {}),
-      ...(options.raw429 ? { raw429: true } : {}),
-      ...(options.unthrottled ? { unthrottled: true } : {}),
-    });
+    if (options.freshConnection) request.freshConnection = true;
+    if (options.raw429) request.raw429 = true;
+    if (options.unthrottled) request.unthrottled = true;
+    return this.http.send(request);
   }
 
   get apiKeyPath(): string {
@@ -309,7 +307,11 @@ export class BackendDriver {
 }
 
 export function authorizationHeader(credential: Credential | undefined): Record<string, string> {
-  if (!credential || credential.kind === 'none') return {};
-  if (credential.kind === 'bearer') return { authorization: `Bearer ${credential.token}` };
-  return { authorization: credential.value };
+  const authorization = authorizationValue(credential);
+  return authorization === undefined ? {} : { authorization };
+}
+
+function authorizationValue(credential: Credential | undefined): string | undefined {
+  if (!credential || credential.kind === 'none') return undefined;
+  return credential.kind === 'bearer' ? `Bearer ${credential.token}` : credential.value;
 }
