@@ -74,11 +74,6 @@ export interface HttpClientOptions {
   sharedLimiter?: RateLimiter;
   /** Name resolution for the connections (the loopback rule of plain-http targets, H-06). */
   lookup?: typeof import('node:dns').lookup;
-  /**
-   * A pooled keep-alive connection idle for longer than this is closed rather than reused (ms,
-   * default and maximum 1000; see `pooling`).
-   */
-  maxIdleSocketMs?: number;
 }
 
 /**
@@ -101,15 +96,15 @@ const DATA_AT_REUSE = Symbol('ekso-conformance data events at reuse');
 type PooledSocket = Socket & { [DATA_AT_REUSE]?: number };
 
 /**
- * The connection pools. A pooled connection idle for longer than `idleLimitMs` is closed rather
+ * The connection pools. A pooled connection idle for longer than IDLE_LIMIT_MS is closed rather
  * than reused: servers close idle connections on their own schedule (Node's default
  * `keepAliveTimeout` is 5 s, others are shorter and not all announce it), and a request written
  * on a connection the server is closing dies with "socket hang up" before any answer. The idle
  * timer is the socket's own inactivity timer (see `keepIdle`), not the agent's `timeout` option,
  * which also watches every request with a listener of its own (a measurable part of a request's
  * cost, issue 13). Node's own rule stays: a server announcing `Keep-Alive: timeout=1` or less
- * gets no reuse at all; a longer announcement is no shorter than the idle limit (at most 1 s), so
- * it needs nothing more.
+ * gets no reuse at all; a longer announcement is no shorter than the idle limit (1 s), so it
+ * needs nothing more.
  *
  * As a request takes a pooled connection, the pool also notes how many data events it had had:
  * data after that is an answer to this request, which rules out the keep-alive race (see
@@ -119,40 +114,26 @@ type PooledSocket = Socket & { [DATA_AT_REUSE]?: number };
 // A mixin's base must take any arguments (TS2545); both agents take node's AgentOptions.
 function pooling<Base extends new (...args: any[]) => http.Agent>(base: Base) {
   return class extends base {
-    idleLimitMs = MAX_IDLE_SOCKET_MS;
-    override keepSocketAlive(socket: Duplex): void {
-      return keepIdle(super.keepSocketAlive(socket), socket as PooledSocket, this.idleLimitMs);
+    /**
+     * Says (despite its declared type) whether the socket goes back to the pool. The socket's
+     * inactivity timer is set once and stays: any read or write restarts it, so it fires only
+     * after IDLE_LIMIT_MS without traffic; the agent then closes the socket if it is in the pool,
+     * and ignores it if a request is using it (a slow answer is the request's own timer's
+     * business).
+     */
+    override keepSocketAlive(socket: PooledSocket): void {
+      const kept = super.keepSocketAlive(socket) as unknown;
+      if (kept && socket.timeout !== IDLE_LIMIT_MS) socket.setTimeout(IDLE_LIMIT_MS);
+      return kept as void;
     }
-    override reuseSocket(socket: Duplex, request: http.ClientRequest): void {
+    override reuseSocket(socket: PooledSocket, request: http.ClientRequest): void {
       super.reuseSocket(socket, request);
-      takeFromPool(socket as PooledSocket);
+      socket[DATA_AT_REUSE] = dataEventsOf(socket);
     }
   };
 }
 const Pool = pooling(http.Agent);
 const TlsPool = pooling(https.Agent);
-
-function pool<P extends typeof Pool | typeof TlsPool>(kind: P, idleLimitMs: number, lookup: HttpClientOptions['lookup']): InstanceType<P> {
-  const agent = new kind({ keepAlive: true, maxSockets: 64, ...(lookup ? { lookup } : {}) }) as InstanceType<P>;
-  agent.idleLimitMs = idleLimitMs;
-  return agent;
-}
-
-/**
- * `keepSocketAlive` says (despite its declared type) whether the socket goes back to the pool.
- * The socket's inactivity timer is set once and stays: any read or write restarts it, so it
- * fires only after `idleLimitMs` without traffic; the agent then closes the socket if it is in
- * the pool, and ignores it if a request is using it (a slow answer is the request's own timer's
- * business).
- */
-function keepIdle(kept: unknown, socket: PooledSocket, idleLimitMs: number): void {
-  if (kept && socket.timeout !== idleLimitMs) socket.setTimeout(idleLimitMs);
-  return kept as void;
-}
-
-function takeFromPool(socket: PooledSocket): void {
-  socket[DATA_AT_REUSE] = dataEventsOf(socket);
-}
 
 /** Whether a request given a pooled connection has had any data on it since. */
 function dataSinceReuse(request: http.ClientRequest): boolean {
@@ -183,7 +164,7 @@ const RETRY = Symbol('retry on a fresh connection');
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const MAX_RECORDED_BODY = 4000;
-const MAX_IDLE_SOCKET_MS = 1000;
+const IDLE_LIMIT_MS = 1000;
 
 /**
  * A request that failed on a reused keep-alive connection before any byte of an answer came
@@ -203,7 +184,6 @@ export class HttpClient {
   private readonly agents: { http: http.Agent; https: https.Agent };
   /** Where exchanges go; the check runner points it at the current execution. */
   sink: ExchangeSink = DISCARD;
-  requestCount = 0;
   /**
    * How to fail each request in flight when the run's signal aborts, in reusable slots: a Set or
    * Map of them, added to and deleted from for every request, was a measurable part of its cost
@@ -216,8 +196,8 @@ export class HttpClient {
     this.limiter = options.sharedLimiter ?? new RateLimiter(options.ratePerSecond ?? null);
     this.semaphore = new Semaphore(options.concurrency ?? 8);
     this.origins = new Set([...options.allowedOrigins].map((o) => new URL(o).origin));
-    const idleLimitMs = Math.min(options.maxIdleSocketMs ?? MAX_IDLE_SOCKET_MS, MAX_IDLE_SOCKET_MS);
-    this.agents = { http: pool(Pool, idleLimitMs, options.lookup), https: pool(TlsPool, idleLimitMs, options.lookup) };
+    const pool = { keepAlive: true, maxSockets: 64, ...(options.lookup ? { lookup: options.lookup } : {}) };
+    this.agents = { http: new Pool(pool), https: new TlsPool(pool) };
     // Stopping the run fails every request in flight at once (a hanging target cannot hold it).
     options.signal?.addEventListener('abort', () => {
       for (const stop of [...this.inFlight]) stop?.();
@@ -303,7 +283,6 @@ export class HttpClient {
       release();
       return Promise.reject(new TransportError('aborted', request.url, 'the run was stopped (Ctrl-C or --max-time); not sent'));
     }
-    this.requestCount += 1;
     return this.transmit(target, request, Date.now(), { release, retry429 });
   }
 
@@ -323,8 +302,7 @@ export class HttpClient {
   private async failed(target: RequestTarget, request: HttpRequest, started: number, error: TransportError | StaleConnectionError, retried: boolean): Promise<HttpResponse> {
     if (error instanceof StaleConnectionError && !retried) {
       this.record(request, started, undefined, error.failure, 'on a reused keep-alive connection the target was closing; retried once on a fresh connection');
-      this.requestCount += 1;
-      return this.transmit(target, request, Date.now(), RETRY);
+        return this.transmit(target, request, Date.now(), RETRY);
     }
     const failure = error instanceof StaleConnectionError ? error.failure : error;
     this.record(request, started, undefined, failure);

@@ -306,11 +306,6 @@ export class BackendDriver {
   }
 }
 
-export function authorizationHeader(credential: Credential | undefined): Record<string, string> {
-  const authorization = authorizationValue(credential);
-  return authorization === undefined ? {} : { authorization };
-}
-
 function authorizationValue(credential: Credential | undefined): string | undefined {
   if (!credential || credential.kind === 'none') return undefined;
   return credential.kind === 'bearer' ? `Bearer ${credential.token}` : credential.value;
